@@ -1,0 +1,158 @@
+"""The adapter contract: what every IDG model implements so the runner can evaluate it.
+
+An adapter turns a batch of `PairInput`s (image A, image B, query) into one `Prediction` per
+input: a ranked list of boxes (xyxy, absolute pixels of B) with scores, best first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+
+
+class AdapterUnavailable(Exception):
+    """The adapter cannot run here (missing weights, package, device).
+
+    `reason` says what is missing; `how_to_enable` gives the exact option or command to fix it.
+    """
+
+    def __init__(self, reason: str, how_to_enable: str) -> None:
+        super().__init__(f"{reason} (to enable: {how_to_enable})")
+        self.reason = reason
+        self.how_to_enable = how_to_enable
+
+
+class AdapterInputError(ValueError):
+    """A PairInput is malformed (wrong image mode/size, query not a string); names the sample."""
+
+
+@dataclass
+class PairInput:
+    """What a model sees for one sample: never the target box or the edit type.
+
+    `image_a` is already mapped to B's pixel grid (resized to B's size when they differ), so
+    every box an adapter returns is in B's frame.
+    """
+
+    id: str
+    image_a: Image.Image
+    image_b: Image.Image
+    query: str
+
+    def __post_init__(self) -> None:
+        for name in ("image_a", "image_b"):
+            image = getattr(self, name)
+            if not isinstance(image, Image.Image):
+                raise AdapterInputError(f"sample {self.id}: {name} must be a PIL image, got {type(image).__name__}")
+            if image.mode != "RGB":
+                raise AdapterInputError(f"sample {self.id}: {name} must be RGB, got mode {image.mode}")
+        if self.image_a.size != self.image_b.size:
+            raise AdapterInputError(
+                f"sample {self.id}: image_a {self.image_a.size} and image_b {self.image_b.size} differ in size; "
+                "the loader must map A onto B's grid first"
+            )
+        if not isinstance(self.query, str):
+            raise AdapterInputError(f"sample {self.id}: query must be a string, got {type(self.query).__name__}")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of image B."""
+        return self.image_b.size
+
+
+@dataclass
+class Prediction:
+    """A model's answer for one sample.
+
+    boxes: float array (N, 4), xyxy in absolute pixels of B, ranked best first (N may be 0).
+    scores: float array (N,), non-increasing.
+    mask: optional (H, W) float or bool change map in B's frame.
+    error: set (and boxes empty) when the model failed on this sample.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    mask: np.ndarray | None = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float64).reshape(-1)
+
+    @classmethod
+    def failed(cls, error: str) -> Prediction:
+        return cls(boxes=np.zeros((0, 4)), scores=np.zeros(0), error=error)
+
+    @classmethod
+    def ranked(cls, boxes: Any, scores: Any, mask: np.ndarray | None = None) -> Prediction:
+        """Build a prediction from unordered boxes/scores, sorting by score (stable, descending)."""
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        order = np.argsort(-scores, kind="stable")
+        return cls(boxes=boxes[order], scores=scores[order], mask=mask)
+
+    @property
+    def top_box(self) -> np.ndarray | None:
+        return self.boxes[0] if len(self.boxes) else None
+
+
+class Adapter(ABC):
+    """Base class of every IDG model adapter.
+
+    Subclasses set `name` (the registry key) and implement `predict`; heavy set-up belongs in
+    `load`. Options come in as keyword arguments (from the CLI's `--opt MODEL.KEY=VALUE` or a
+    `--model-config` YAML) and are part of the fingerprint that keys the prediction cache.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    uses_query: ClassVar[bool] = True
+    uses_image_a: ClassVar[bool] = True
+    version: ClassVar[str] = "1"
+    """Bump when a change to the adapter's code changes its outputs (invalidates the cache)."""
+
+    def __init__(self, **options: Any) -> None:
+        unknown = sorted(set(options) - set(self.default_options()))
+        if unknown:
+            known = ", ".join(sorted(self.default_options())) or "none"
+            raise TypeError(f"adapter {self.name!r}: unknown option(s) {unknown}; known options: {known}")
+        self.options: dict[str, Any] = {**self.default_options(), **options}
+
+    @classmethod
+    def default_options(cls) -> dict[str, Any]:
+        """The options this adapter accepts, with their defaults."""
+        return {}
+
+    def check(self) -> None:
+        """Cheap availability check (packages, weight paths); raise AdapterUnavailable if not.
+
+        `harness models` calls this without loading anything heavy.
+        """
+
+    def load(self, device: str = "cpu") -> None:
+        """Heavy initialisation (weights onto `device`); raise AdapterUnavailable if impossible."""
+        self.check()
+
+    @abstractmethod
+    def predict(self, batch: list[PairInput]) -> list[Prediction]:
+        """One Prediction per input, in order. Must not depend on batch composition."""
+
+    def fingerprint(self) -> str:
+        """Hash of what determines the outputs: name, code version, options (+ weights hash).
+
+        Adapters that load weights extend `fingerprint_parts` with a hash of those files.
+        """
+        blob = json.dumps(self.fingerprint_parts(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "options": self.options}
+
+
+__all__ = ["Adapter", "AdapterInputError", "AdapterUnavailable", "PairInput", "Prediction"]

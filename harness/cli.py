@@ -1,0 +1,220 @@
+"""The `harness` command line: models, data synth|validate|stats, run, report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from harness import __version__
+from harness.errors import DatasetInvalid, HarnessError
+
+DEFAULT_DATASET = Path("data/diffground-synth")
+DEFAULT_RESULTS = Path("results")
+DEFAULT_LEADERBOARDS = Path("leaderboards")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _add_adapter_option_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        metavar="MODEL.KEY=VALUE",
+        help="adapter option, repeatable (e.g. --opt pixel-diff.min_area=50)",
+    )
+    parser.add_argument("--model-config", type=Path, help="YAML file mapping model names to their options")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="idg-harness: evaluate Image Difference Grounding models on DiffGround-format data.",
+    )
+    parser.add_argument("--version", action="version", version=f"idg-harness {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    models = commands.add_parser("models", help="list registered adapters and whether each can run here")
+    _add_adapter_option_args(models)
+
+    data = commands.add_parser("data", help="generate, validate and describe datasets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
+    synth = data_commands.add_parser("synth", help="generate the DiffGround-Synth benchmark")
+    synth.add_argument("--out", type=Path, default=DEFAULT_DATASET, help=f"output folder (default {DEFAULT_DATASET})")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--train", type=int, default=4000, help="queries in the train split")
+    synth.add_argument("--val", type=int, default=500, help="queries in the val split")
+    synth.add_argument("--test", type=int, default=1000, help="queries in the test split")
+    synth.add_argument("--min-size", type=int, default=256, help="smallest image side in px")
+    synth.add_argument("--max-size", type=int, default=512, help="largest image side in px")
+    synth.add_argument("--robust", action="store_true", help="misregister, jitter and JPEG-compress image B")
+    synth.add_argument("--allow-category-names", action="store_true", help="let queries name the object's shape")
+    synth.add_argument("--workers", type=int, default=1, help="processes (output is identical for any number)")
+    synth.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    validate = data_commands.add_parser("validate", help="report every problem in a dataset folder")
+    validate.add_argument("dataset", type=Path)
+    validate.add_argument("--split", action="append", help="only check these splits (repeatable)")
+    validate.add_argument("--no-images", action="store_true", help="check the manifest only, not image files")
+    stats = data_commands.add_parser("stats", help="counts per split x edit type, query lengths, box sizes")
+    stats.add_argument("dataset", type=Path, nargs="?", default=DEFAULT_DATASET)
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
+    run = commands.add_parser("run", help="evaluate models on a split and write results/<run-id>/")
+    run.add_argument("--models", required=True, help="comma-separated adapter names, or 'all'")
+    run.add_argument("--split", default="test")
+    run.add_argument(
+        "--dataset",
+        type=Path,
+        help=f"dataset folder (default {DEFAULT_DATASET}, generated on first use)",
+    )
+    run.add_argument("--limit", type=int, help="only the first N samples of the split (smoke runs)")
+    run.add_argument("--batch-size", type=int, default=8)
+    run.add_argument("--output-dir", type=Path, default=DEFAULT_RESULTS, help="where run folders go")
+    run.add_argument("--run-id", help="name of the run folder (default: UTC time + split)")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    run.add_argument("--skip-invalid", action="store_true", help="evaluate valid samples of a dataset with problems")
+    run.add_argument("--no-cache", action="store_true", help="recompute every prediction (cache is still written)")
+    _add_adapter_option_args(run)
+
+    report = commands.add_parser("report", help="write leaderboards/ from runs")
+    report.add_argument("runs", type=Path, nargs="*", help="run folders (default: the latest complete run)")
+    report.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    report.add_argument("--out", type=Path, default=DEFAULT_LEADERBOARDS)
+    return parser
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from adapters.base import AdapterUnavailable
+    from adapters.registry import adapter_origin, available_names, get_adapter_class, plugin_failures
+    from harness.adapter_options import load_adapter_options
+
+    options = load_adapter_options(args.model_config, args.opt)
+    table = Table(title="Registered adapters")
+    for column in ("Model", "Runs here", "Uses query", "Uses A", "Why not / how to enable", "Defined in"):
+        table.add_column(column, overflow="fold")
+    for name in available_names():
+        cls = get_adapter_class(name)
+        status, detail = "[green]yes[/]", cls.description
+        try:
+            cls(**options.get(name, {})).check()
+        except AdapterUnavailable as exc:
+            status, detail = "[red]no[/]", f"{exc.reason}. To enable: {exc.how_to_enable}"
+        except Exception as exc:  # a plugin's bug is shown, not raised
+            status, detail = "[red]no[/]", f"{type(exc).__name__}: {exc}"
+        yes_no = {True: "yes", False: "no"}
+        table.add_row(
+            name, status, yes_no[cls.uses_query], yes_no[cls.uses_image_a], detail, adapter_origin(name)
+        )
+    console.print(table)
+    for failure in plugin_failures():
+        console.print(f"[red]plugin failed to load[/]: {failure.entry_point}: {failure.error}")
+    return 0
+
+
+def _ensure_default_dataset() -> None:
+    if (DEFAULT_DATASET / "manifest.jsonl").is_file():
+        return
+    err_console.print(f"No dataset at {DEFAULT_DATASET}: generating the bundled DiffGround-Synth (seed 0) ...")
+    from harness.data.synth import SynthConfig, generate_dataset
+
+    report = generate_dataset(DEFAULT_DATASET, SynthConfig())
+    err_console.print(f"Generated {sum(report.queries.values())} queries in {report.elapsed_s:.1f} s.")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.adapter_options import load_adapter_options
+    from harness.runner import RunConfig, run_evaluation
+
+    if args.batch_size < 1:
+        raise HarnessError("--batch-size must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        raise HarnessError("--limit must be at least 1")
+    if args.dataset is None:
+        _ensure_default_dataset()
+    config = RunConfig(
+        models=[m.strip() for m in args.models.split(",") if m.strip()],
+        split=args.split,
+        dataset=args.dataset or DEFAULT_DATASET,
+        output_dir=args.output_dir,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        device=args.device,
+        skip_invalid=args.skip_invalid,
+        use_cache=not args.no_cache,
+        run_id=args.run_id,
+        adapter_options=load_adapter_options(args.model_config, args.opt),
+        argv=sys.argv[1:],
+    )
+    try:
+        result = run_evaluation(config, err_console)
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]Interrupted.[/] Finished batches are cached; rerun the same command to resume "
+            "(nothing already computed is recomputed)."
+        )
+        return 130
+    table = Table(title=f"Run {result.run_info['run_id']} ({config.split}, {result.run_info['dataset']['n_samples']} samples)")
+    for column in ("Model", "Status", "Acc@0.5", "mIoU", "Errors", "Computed / cached", "Note"):
+        table.add_column(column, overflow="fold")
+    from harness.report.leaderboard import format_metric
+
+    for m in result.models:
+        if m.status == "done":
+            o = m.metrics["overall"]
+            table.add_row(
+                m.name,
+                "[green]done[/]",
+                format_metric(o["acc@0.5"]),
+                format_metric(o["miou"]),
+                str(m.info["errors"]),
+                f"{m.info['computed']} / {m.info['cached']}",
+                "",
+            )
+        else:
+            note = m.reason + (f". To enable: {m.how_to_enable}" if m.how_to_enable else "")
+            table.add_row(m.name, f"[yellow]{m.status}[/]", "—", "—", "—", "—", note)
+    console.print(table)
+    invalid = result.run_info["dataset"]["invalid"]["count"]
+    if invalid:
+        console.print(f"[yellow]{invalid} invalid sample row(s) skipped[/] (listed in run.json).")
+    console.print(f"Results: {result.run_dir}")
+    return 0 if any(m.status == "done" for m in result.models) else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report.leaderboard import write_leaderboard
+    from harness.report.runs import latest_complete_run, load_run
+
+    run_dirs = args.runs or [latest_complete_run(args.results_dir)]
+    runs = [load_run(d) for d in run_dirs]
+    path = write_leaderboard(runs, args.out)
+    console.print(path.read_text(encoding="utf-8"))
+    console.print(f"Leaderboard written to [bold]{path}[/]")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command == "data":
+            from harness.data_commands import run_data_command
+
+            return run_data_command(args, console)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "report":
+            return cmd_report(args)
+    except DatasetInvalid as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    except HarnessError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        return 2
+    raise AssertionError(f"unhandled command {args.command}")

@@ -1,0 +1,156 @@
+"""Reading and writing a dataset folder: `manifest.jsonl` (one Sample a line) and `dataset.json`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness.data.schema import FieldProblem, Sample, parse_sample
+from harness.errors import ManifestError
+
+MANIFEST_NAME = "manifest.jsonl"
+DATASET_INFO_NAME = "dataset.json"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a dataset, located by file, line (1-based, 0 = whole file) and field."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+    sample_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        who = f" [sample {self.sample_id}]" if self.sample_id else ""
+        return f"{where}{who}: field '{self.field}' {self.message}"
+
+
+@dataclass
+class ManifestReadResult:
+    """Samples that parsed, with the manifest line each came from, and every problem found."""
+
+    samples: list[Sample] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # sample id -> line number
+    problems: list[Problem] = field(default_factory=list)
+    rows_total: int = 0
+
+
+def read_manifest(root: Path) -> ManifestReadResult:
+    """Parse `root/manifest.jsonl`, keeping every problem (bad JSON, fields, duplicate ids).
+
+    A row with a problem is not returned as a Sample but is always reported; rows after a bad
+    one are still read.
+    """
+    path = Path(root) / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: no manifest; a dataset folder needs {MANIFEST_NAME} (see DESIGN.md)")
+    result = ManifestReadResult()
+    seen: dict[str, int] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text ({exc})") from exc
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        result.rows_total += 1
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.problems.append(Problem(MANIFEST_NAME, lineno, "<json>", f"is not valid JSON: {exc.msg}"))
+            continue
+        sample, field_problems = parse_sample(row)
+        sample_id = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else None
+        for fp in field_problems:
+            result.problems.append(Problem(MANIFEST_NAME, lineno, fp.field, fp.message, sample_id))
+        if sample is None:
+            continue
+        if sample.id in seen:
+            result.problems.append(
+                Problem(MANIFEST_NAME, lineno, "id", f"duplicates the id on line {seen[sample.id]}", sample.id)
+            )
+            continue
+        seen[sample.id] = lineno
+        result.samples.append(sample)
+        result.lines[sample.id] = lineno
+    return result
+
+
+def write_manifest(root: Path, samples: Iterable[Sample]) -> Path:
+    """Write samples as canonical JSON lines (sorted keys, so the same data gives the same bytes)."""
+    path = Path(root) / MANIFEST_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        for sample in samples:
+            fh.write(json.dumps(sample.to_json_dict(), sort_keys=True, ensure_ascii=False) + "\n")
+    return path
+
+
+def dataset_fingerprint(root: Path) -> str:
+    """sha256 over the manifest bytes and every file it references (sorted by path).
+
+    Referenced files that are missing contribute their name only, so a fingerprint can be taken
+    of a dataset with problems (the validation report says what is missing).
+    """
+    root = Path(root)
+    digest = hashlib.sha256()
+    manifest = root / MANIFEST_NAME
+    digest.update(manifest.read_bytes())
+    referenced: set[str] = set()
+    for sample in read_manifest(root).samples:
+        referenced.update(p for p in (sample.image_a, sample.image_b, sample.mask_b) if p)
+    for rel in sorted(referenced):
+        digest.update(rel.encode("utf-8") + b"\0")
+        path = root / rel
+        if path.is_file() and not rel.startswith("/") and ".." not in Path(rel).parts:
+            digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_dataset_info(root: Path) -> dict[str, Any]:
+    """`dataset.json` as a dict, or `{}` when the folder has none (e.g. a hand-made dataset)."""
+    path = Path(root) / DATASET_INFO_NAME
+    if not path.is_file():
+        return {}
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(info, dict):
+        raise ManifestError(f"{path}: must hold a JSON object")
+    return info
+
+
+def write_dataset_info(root: Path, info: dict[str, Any]) -> Path:
+    path = Path(root) / DATASET_INFO_NAME
+    path.write_text(json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+__all__ = [
+    "DATASET_INFO_NAME",
+    "MANIFEST_NAME",
+    "FieldProblem",
+    "ManifestReadResult",
+    "Problem",
+    "dataset_fingerprint",
+    "file_sha256",
+    "read_dataset_info",
+    "read_manifest",
+    "write_dataset_info",
+    "write_manifest",
+]

@@ -1,0 +1,129 @@
+"""Dataset validation: every problem with file, line and field; valid samples are never lost.
+
+`validate_dataset` reads the manifest, then checks each sample's files (paths inside the root,
+images readable, mask size) and its box against B's real size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from harness.data.images import load_image, resolve_dataset_path
+from harness.data.manifest import MANIFEST_NAME, Problem, read_manifest
+from harness.data.schema import Sample
+from harness.errors import ImageLoadError, UnsafePathError
+
+# Boxes may overhang B by a rounding margin (antialiased edges, float export) without being wrong.
+BOX_TOLERANCE_PX = 1.0
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of validating a dataset folder (optionally one split of it)."""
+
+    root: Path
+    samples: list[Sample] = field(default_factory=list)  # samples with no problem
+    problems: list[Problem] = field(default_factory=list)
+    rows_total: int = 0
+    invalid_rows: int = 0  # rows (in the checked splits) that are not usable
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _ImageProbe:
+    """Decodes each referenced file once (pairs share images) and remembers size or error."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._seen: dict[str, tuple[tuple[int, int] | None, str | None]] = {}
+
+    def size_or_error(self, rel: str, is_mask: bool = False) -> tuple[tuple[int, int] | None, str | None]:
+        if rel not in self._seen:
+            try:
+                path = resolve_dataset_path(self.root, rel)
+                if is_mask:  # masks are single-channel; only their decodability and size matter
+                    if not path.is_file():
+                        raise ImageLoadError(f"{path}: file not found")
+                    with Image.open(path) as mask:
+                        mask.load()
+                        self._seen[rel] = (mask.size, None)
+                else:
+                    self._seen[rel] = (load_image(path).size, None)
+            except (UnsafePathError, ImageLoadError) as exc:
+                self._seen[rel] = (None, str(exc))
+            except (OSError, SyntaxError, ValueError) as exc:
+                self._seen[rel] = (None, f"{rel}: cannot read ({exc})")
+        return self._seen[rel]
+
+
+def _check_sample(sample: Sample, line: int, probe: _ImageProbe, check_images: bool) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(field_name: str, message: str) -> None:
+        problems.append(Problem(MANIFEST_NAME, line, field_name, message, sample.id))
+
+    for name in ("image_a", "image_b", "mask_b"):
+        rel = getattr(sample, name)
+        if rel is None:
+            continue
+        try:
+            resolve_dataset_path(probe.root, rel)
+        except UnsafePathError as exc:
+            add(name, f"is unsafe: {exc}")
+    if problems or not check_images:
+        return problems
+
+    sizes: dict[str, tuple[int, int]] = {}
+    for name in ("image_a", "image_b", "mask_b"):
+        rel = getattr(sample, name)
+        if rel is None:
+            continue
+        size, error = probe.size_or_error(rel, is_mask=name == "mask_b")
+        if error:
+            add(name, f"cannot be used: {error}")
+        else:
+            sizes[name] = size  # type: ignore[assignment]
+    if "image_b" not in sizes:
+        return problems
+    width, height = sizes["image_b"]
+    if sample.width is not None and sample.width != width:
+        add("width", f"is {sample.width} but image B is {width} px wide")
+    if sample.height is not None and sample.height != height:
+        add("height", f"is {sample.height} but image B is {height} px high")
+    if "mask_b" in sizes and sizes["mask_b"] != (width, height):
+        add("mask_b", f"has size {sizes['mask_b']} but image B has {(width, height)}")
+    x1, y1, x2, y2 = sample.box
+    tol = BOX_TOLERANCE_PX
+    if x1 < -tol or y1 < -tol or x2 > width + tol or y2 > height + tol:
+        add("box", f"{list(sample.box)} lies outside image B ({width}x{height})")
+    return problems
+
+
+def validate_dataset(root: Path, splits: set[str] | None = None, check_images: bool = True) -> ValidationReport:
+    """Check a dataset folder; only samples of `splits` (all when None) are checked.
+
+    Rows that could not be parsed at all (bad JSON, missing fields) are reported whatever the
+    split, because their split is unknown.
+    """
+    root = Path(root)
+    read = read_manifest(root)
+    report = ValidationReport(root=root, rows_total=read.rows_total)
+    report.problems.extend(read.problems)
+    report.invalid_rows = len({p.line for p in read.problems})
+    probe = _ImageProbe(root)
+    for sample in read.samples:
+        if splits is not None and sample.split not in splits:
+            continue
+        problems = _check_sample(sample, read.lines[sample.id], probe, check_images)
+        if problems:
+            report.problems.extend(problems)
+            report.invalid_rows += 1
+        else:
+            report.samples.append(sample)
+    report.problems.sort(key=lambda p: (p.line, p.field))
+    return report

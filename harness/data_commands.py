@@ -1,0 +1,82 @@
+"""`harness data synth|validate|stats`: the dataset sub-commands of the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from harness.data.manifest import read_dataset_info
+from harness.data.validate import validate_dataset
+
+
+def cmd_synth(args: argparse.Namespace, console: Console) -> int:
+    from harness.data.synth import SynthConfig, generate_dataset
+
+    config = SynthConfig(
+        seed=args.seed,
+        n_train=args.train,
+        n_val=args.val,
+        n_test=args.test,
+        min_size=args.min_size,
+        max_size=args.max_size,
+        robust=args.robust,
+        allow_category_names=args.allow_category_names,
+        workers=args.workers,
+    )
+    with Progress(
+        TextColumn("[bold]DiffGround-Synth"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("synth", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = generate_dataset(args.out, config, progress=on_progress, overwrite=args.overwrite)
+    console.print(
+        f"Wrote {args.out}: "
+        + ", ".join(f"{split} {n} queries / {report.pairs[split]} pairs" for split, n in report.queries.items())
+    )
+    console.print(
+        f"Ambiguous queries rewritten: {report.rewritten}, dropped: {report.dropped}. "
+        f"{report.elapsed_s:.1f} s, {report.queries_per_second:.0f} queries/s."
+    )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+    splits = set(args.split) if args.split else None
+    report = validate_dataset(args.dataset, splits=splits, check_images=not args.no_images)
+    for problem in report.problems:
+        console.print(str(problem), markup=False, highlight=False)
+    scope = f" (splits {', '.join(sorted(splits))})" if splits else ""
+    if report.ok:
+        console.print(f"[green]OK[/]: {args.dataset}{scope}: {len(report.samples)} valid samples, no problems.")
+        return 0
+    console.print(
+        f"[red]{len(report.problems)} problem(s)[/] in {report.invalid_rows} row(s) of {args.dataset}{scope}; "
+        f"{len(report.samples)} samples are valid."
+    )
+    return 1
+
+
+def cmd_stats(args: argparse.Namespace, console: Console) -> int:
+    from harness.data.manifest import read_manifest
+    from harness.data.stats import compute_stats, render_stats
+
+    read = read_manifest(args.dataset)
+    stats = compute_stats(read.samples, read_dataset_info(args.dataset))
+    if args.json:
+        console.print_json(json.dumps(stats))
+    else:
+        render_stats(stats, console)
+    if read.problems:
+        console.print(f"[yellow]{len(read.problems)} manifest problem(s) not counted; run `harness data validate`.[/]")
+    return 0
+
+
+def run_data_command(args: argparse.Namespace, console: Console) -> int:
+    commands = {"synth": cmd_synth, "validate": cmd_validate, "stats": cmd_stats}
+    return commands[args.data_command](args, console)

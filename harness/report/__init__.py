@@ -1,0 +1,1 @@
+"""Reports built from run folders: the markdown leaderboard (HTML, plots and galleries follow)."""

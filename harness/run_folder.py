@@ -1,0 +1,91 @@
+"""The run folder `results/<run-id>/`: run.json, and per model predictions.jsonl + metrics.json.
+
+Whole-file writes (run.json, metrics.json, the final predictions.jsonl) go to a temporary file
+that is then renamed over the target, so a reader or a crash never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from harness.prediction_record import PredictionRecord
+
+RUN_INFO_NAME = "run.json"
+PREDICTIONS_NAME = "predictions.jsonl"
+METRICS_NAME = "metrics.json"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def model_dir_name(model: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+
+
+def new_run_id(split: str, results_dir: Path) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = f"{stamp}-{model_dir_name(split)}"
+    run_id, n = base, 1
+    while (Path(results_dir) / run_id).exists():
+        n += 1
+        run_id = f"{base}-{n}"
+    return run_id
+
+
+class PredictionsWriter:
+    """Appends records to predictions.jsonl as batches finish (flushed), then rewrites it in
+    manifest order once the model is done, so finished runs are byte-stable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = self.path.open("w", encoding="utf-8", newline="\n")
+
+    def append(self, records: Iterable[PredictionRecord]) -> None:
+        for record in records:
+            self._fh.write(json.dumps(record.to_json_dict(), sort_keys=True) + "\n")
+        self._fh.flush()
+
+    def finish(self, records_in_order: list[PredictionRecord]) -> None:
+        self._fh.close()
+        text = "".join(json.dumps(r.to_json_dict(), sort_keys=True) + "\n" for r in records_in_order)
+        write_text_atomic(self.path, text)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+
+def read_predictions(path: Path) -> list[PredictionRecord]:
+    records = []
+    with Path(path).open("r", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                records.append(PredictionRecord.from_json_dict(json.loads(line)))
+    return records
+
+
+def read_run_info(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / RUN_INFO_NAME
+    return json.loads(path.read_text(encoding="utf-8"))
