@@ -129,7 +129,7 @@ class Adapter(ABC):
         """The options this adapter accepts, with their defaults."""
         return {}
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027  (optional hook: no prerequisites means nothing to check)
         """Cheap availability check (packages, weight paths); raise AdapterUnavailable if not.
 
         `harness models` calls this without loading anything heavy.

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness import __version__
-from harness.errors import DatasetInvalid, HarnessError
+from harness.errors import HarnessError
 
 DEFAULT_DATASET = Path("data/diffground-synth")
 DEFAULT_RESULTS = Path("results")
@@ -193,7 +193,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     run_dirs = args.runs or [latest_complete_run(args.results_dir)]
     runs = [load_run(d) for d in run_dirs]
     path = write_leaderboard(runs, args.out)
-    console.print(path.read_text(encoding="utf-8"))
+    console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
     console.print(f"Leaderboard written to [bold]{path}[/]")
     return 0
 
@@ -211,10 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "report":
             return cmd_report(args)
-    except DatasetInvalid as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        return 2
-    except HarnessError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+    except HarnessError as exc:  # includes DatasetInvalid: one clear message, no traceback
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2
     raise AssertionError(f"unhandled command {args.command}")

@@ -191,7 +191,7 @@ class _ModelEvaluation:
 
     def __init__(self, config: RunConfig, adapter: Adapter, samples: list[Sample], fps: dict[str, str], out: Path):
         self.config, self.adapter, self.samples, self.fps, self.out = config, adapter, samples, fps, out
-        self.cache = PredictionCache(config.output_dir, adapter.name, adapter.fingerprint()) if config.use_cache else None
+        self.cache = PredictionCache(config.output_dir, adapter.name, adapter.fingerprint())
         self.images = ImageCache()
 
     def run(self, progress: Progress) -> dict[str, PredictionRecord]:
@@ -200,7 +200,7 @@ class _ModelEvaluation:
         try:
             cached = []
             for s in self.samples:
-                hit = self.cache.get(self.fps[s.id], s.id) if self.cache else None
+                hit = self.cache.get(self.fps[s.id], s.id) if self.config.use_cache else None
                 if hit is not None:
                     records[s.id] = hit
                     cached.append(hit)
@@ -210,8 +210,7 @@ class _ModelEvaluation:
             for start in range(0, len(todo), self.config.batch_size):
                 batch = todo[start : start + self.config.batch_size]
                 new = self._run_batch(batch)
-                if self.cache:
-                    self.cache.put_many(new)
+                self.cache.put_many(new)
                 writer.append(new)
                 records.update((r.id, r) for r in new)
                 progress.advance(task, len(batch))

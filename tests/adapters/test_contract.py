@@ -1,0 +1,174 @@
+"""The adapter contract, checked for every registered adapter (built-in and plugin alike).
+
+Parametrized over the registry, as timm does for its models: a new adapter is tested by adding
+it, without new test code. An adapter whose `load` raises AdapterUnavailable is skipped with its
+reason. Set IDG_HARNESS_TEST_DEVICE (default cpu) to load adapters elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from adapters import registry
+from adapters.base import Adapter, AdapterInputError, AdapterUnavailable, PairInput, Prediction
+
+ADAPTER_NAMES = registry.available_names()
+DEVICE = os.environ.get("IDG_HARNESS_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture(scope="module", params=ADAPTER_NAMES)
+def adapter(request: pytest.FixtureRequest) -> Adapter:
+    """Each registered adapter with default options, loaded once per module."""
+    instance = registry.create_adapter(request.param)
+    try:
+        instance.load(DEVICE)
+    except AdapterUnavailable as exc:
+        pytest.skip(f"{request.param} unavailable: {exc.reason} (to enable: {exc.how_to_enable})")
+    return instance
+
+
+def assert_valid(prediction: Any, pair: PairInput) -> None:
+    assert isinstance(prediction, Prediction), f"{pair.id}: got {type(prediction).__name__}, not a Prediction"
+    boxes, scores = prediction.boxes, prediction.scores
+    assert isinstance(boxes, np.ndarray) and boxes.dtype.kind == "f", f"{pair.id}: boxes must be a float array"
+    assert boxes.ndim == 2 and boxes.shape[1] == 4, f"{pair.id}: boxes shape {boxes.shape}, want (N, 4)"
+    assert scores.shape == (len(boxes),), f"{pair.id}: scores shape {scores.shape}, want ({len(boxes)},)"
+    assert np.isfinite(boxes).all() and np.isfinite(scores).all(), f"{pair.id}: non-finite boxes or scores"
+    if prediction.error is not None:
+        assert isinstance(prediction.error, str) and prediction.error, f"{pair.id}: error must be a message"
+        assert len(boxes) == 0, f"{pair.id}: a failed prediction carries no boxes"
+    width, height = pair.size
+    x1, y1, x2, y2 = boxes.T
+    assert (x1 >= 0).all() and (y1 >= 0).all(), f"{pair.id}: box starts outside B's frame: {boxes}"
+    assert (x2 <= width).all() and (y2 <= height).all(), f"{pair.id}: box ends outside {width}x{height}: {boxes}"
+    assert (x1 <= x2).all() and (y1 <= y2).all(), f"{pair.id}: flipped box (want xyxy): {boxes}"
+    assert (np.diff(scores) <= 0).all(), f"{pair.id}: scores must be ranked best first: {scores}"
+    if prediction.mask is not None:
+        assert np.shape(prediction.mask) == (height, width), f"{pair.id}: mask must be (H, W) of B"
+
+
+def assert_same(got: Prediction, want: Prediction, what: str) -> None:
+    # Exact for the CPU baselines; the small tolerance admits batched-GPU float round-off only.
+    assert got.error == want.error, what
+    assert got.boxes.shape == want.boxes.shape, f"{what}: {got.boxes} vs {want.boxes}"
+    np.testing.assert_allclose(got.boxes, want.boxes, rtol=1e-5, atol=1e-4, err_msg=what)
+    np.testing.assert_allclose(got.scores, want.scores, rtol=1e-5, atol=1e-6, err_msg=what)
+
+
+def test_name_matches_registry_key(adapter: Adapter) -> None:
+    assert adapter.name in ADAPTER_NAMES
+    assert registry.get_adapter_class(adapter.name) is type(adapter)
+
+
+def test_one_valid_prediction_per_input(adapter: Adapter, pairs: list[PairInput]) -> None:
+    predictions = adapter.predict(pairs)
+    assert isinstance(predictions, list) and len(predictions) == len(pairs)
+    for prediction, pair in zip(predictions, pairs, strict=True):
+        assert_valid(prediction, pair)
+
+
+def test_deterministic(adapter: Adapter, pairs: list[PairInput]) -> None:
+    first = adapter.predict(pairs)
+    second = adapter.predict(pairs)
+    for a, b, pair in zip(first, second, pairs, strict=True):
+        assert_same(a, b, f"{adapter.name} on {pair.id}: two calls disagree")
+
+
+def test_batch_size_invariant(adapter: Adapter, pairs: list[PairInput]) -> None:
+    # The batch mixes 64x48 and 80x80 pairs, so padding or stacking bugs show up here too.
+    batched = adapter.predict(pairs)
+    reversed_batch = adapter.predict(pairs[::-1])[::-1]
+    for pair, together, backwards in zip(pairs, batched, reversed_batch, strict=True):
+        (alone,) = adapter.predict([pair])
+        assert_same(together, alone, f"{adapter.name} on {pair.id}: batch of {len(pairs)} vs alone")
+        assert_same(backwards, alone, f"{adapter.name} on {pair.id}: reversed batch vs alone")
+
+
+def degenerate_pairs(scene) -> list[PairInput]:
+    black, white = (0, 0, 0), (255, 255, 255)
+    return [
+        PairInput("one-pixel-same", Image.new("RGB", (1, 1), black), Image.new("RGB", (1, 1), black), "x"),
+        PairInput("one-pixel-changed", Image.new("RGB", (1, 1), black), Image.new("RGB", (1, 1), white), "x"),
+        PairInput("uniform-same", Image.new("RGB", (32, 24), white), Image.new("RGB", (32, 24), white), "x"),
+        PairInput("uniform-changed", Image.new("RGB", (32, 24), black), Image.new("RGB", (32, 24), white), "x"),
+        PairInput("thin-row", scene((50, 1)), scene((50, 1), [((10, 0, 20, 1), white)]), "x"),
+        PairInput("empty-query", scene((64, 48)), scene((64, 48), [((5, 5, 20, 20), white)]), ""),
+    ]
+
+
+def test_degenerate_inputs_never_raise(adapter: Adapter, scene) -> None:
+    pairs = degenerate_pairs(scene)
+    for pair in pairs:
+        (prediction,) = adapter.predict([pair])
+        assert_valid(prediction, pair)
+    for prediction, pair in zip(adapter.predict(pairs), pairs, strict=True):
+        assert_valid(prediction, pair)
+
+
+def test_empty_batch(adapter: Adapter) -> None:
+    assert adapter.predict([]) == []
+
+
+@pytest.mark.parametrize("name", ADAPTER_NAMES)
+def test_fingerprint_stable_and_option_sensitive(name: str) -> None:
+    cls = registry.get_adapter_class(name)
+    fingerprint = cls().fingerprint()
+    assert re.fullmatch(r"[0-9a-f]{16,}", fingerprint), f"{name}: fingerprint {fingerprint!r} is not a hex digest"
+    assert cls().fingerprint() == fingerprint, f"{name}: fingerprint differs between identical instances"
+    changed = _instance_with_one_option_changed(cls)
+    if changed is None:
+        pytest.skip(f"{name} has no option this test knows how to change")
+    key, instance = changed
+    assert instance.fingerprint() != fingerprint, f"{name}: changing option {key!r} left the fingerprint unchanged"
+
+
+def _instance_with_one_option_changed(cls: type[Adapter]) -> tuple[str, Adapter] | None:
+    for key, value in cls.default_options().items():
+        for candidate in _other_values(value):
+            try:
+                return key, cls(**{key: candidate})
+            except (TypeError, ValueError):
+                continue  # the adapter rejects this value; try another or the next option
+    return None
+
+
+def _other_values(value: Any) -> list[Any]:
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, max(value - 1, 0)]
+    if isinstance(value, float):
+        return [value / 2, value * 1.5, 0.5]
+    if isinstance(value, str):
+        return [value + "-changed"]
+    return []
+
+
+@pytest.mark.parametrize("name", ADAPTER_NAMES)
+def test_unknown_option_raises_type_error(name: str) -> None:
+    with pytest.raises(TypeError, match="no_such_option"):
+        registry.create_adapter(name, no_such_option=1)
+
+
+def test_mismatched_sizes_name_the_sample() -> None:
+    with pytest.raises(AdapterInputError, match="sample-17"):
+        PairInput("sample-17", Image.new("RGB", (64, 48)), Image.new("RGB", (80, 80)), "q")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P"])
+def test_non_rgb_names_the_sample(mode: str) -> None:
+    with pytest.raises(AdapterInputError, match="sample-18"):
+        PairInput("sample-18", Image.new(mode, (8, 8)), Image.new("RGB", (8, 8)), "q")
+    with pytest.raises(AdapterInputError, match="sample-18"):
+        PairInput("sample-18", Image.new("RGB", (8, 8)), Image.new(mode, (8, 8)), "q")
+
+
+def test_non_string_query_names_the_sample() -> None:
+    with pytest.raises(AdapterInputError, match="sample-19"):
+        PairInput("sample-19", Image.new("RGB", (8, 8)), Image.new("RGB", (8, 8)), None)  # type: ignore[arg-type]

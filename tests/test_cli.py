@@ -1,0 +1,112 @@
+"""The `harness` CLI end to end: models, data validate/stats, run, report, and kill -9 resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_models_lists_builtin_adapters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("pixel-diff", "center-prior", "random-box"):
+        assert name in out
+
+
+def test_validate_exit_codes(tiny_dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "validate", str(tiny_dataset)]) == 0
+    with (tiny_dataset / "manifest.jsonl").open("a") as fh:
+        fh.write("{not json\n")
+    assert main(["data", "validate", str(tiny_dataset)]) == 1
+    out = capsys.readouterr().out
+    assert "manifest.jsonl:7: field '<json>' is not valid JSON" in out
+
+
+def test_run_then_report(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results, boards = tmp_path / "results", tmp_path / "boards"
+    code = main(
+        ["run", "--models", "all", "--dataset", str(tiny_dataset), "--output-dir", str(results), "--run-id", "r1"]
+    )
+    assert code == 0
+    assert main(["report", "--results-dir", str(results), "--out", str(boards)]) == 0
+    board = (boards / "leaderboard.md").read_text()
+    assert "`pixel-diff`" in board and "`center-prior`" in board and "`random-box`" in board
+    assert "## Acc@0.5 by edit type" in board and "remove (n=3)" in board
+    assert "results/r1" in board
+
+
+def test_run_reports_bad_input_clearly(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "res")
+    assert main(["run", "--models", "nope", "--dataset", str(tiny_dataset), "--output-dir", out]) == 2
+    assert "no adapter named 'nope'" in capsys.readouterr().err
+    assert main(["run", "--models", "pixel-diff", "--dataset", str(tmp_path / "missing"), "--output-dir", out]) == 2
+    assert "no manifest" in capsys.readouterr().err
+    assert main(["run", "--models", "pixel-diff", "--dataset", str(tiny_dataset), "--split", "val", "--output-dir", out]) == 2
+    assert "no valid samples in split 'val'" in capsys.readouterr().err
+    assert main(["run", "--models", "pixel-diff", "--opt", "bad", "--dataset", str(tiny_dataset), "--output-dir", out]) == 2
+    assert "expected MODEL.KEY=VALUE" in capsys.readouterr().err
+
+
+def test_report_without_runs_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--results-dir", str(tmp_path), "--out", str(tmp_path / "b")]) == 2
+    assert "harness run --models all --split test" in capsys.readouterr().err
+
+
+SLOW_RUNNER = textwrap.dedent(
+    """
+    import sys, time
+    from adapters.base import Adapter, Prediction
+    from adapters.registry import register
+
+    @register("test-slow")
+    class Slow(Adapter):
+        def predict(self, batch):
+            time.sleep(float(__import__("os").environ.get("SLOW_SECONDS", "0")))
+            return [Prediction.ranked([[1, 2, 30, 40]], [1.0]) for _ in batch]
+
+    from harness.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_recomputes_only_what_is_missing(tiny_dataset: Path, tmp_path: Path) -> None:
+    script = tmp_path / "slow_run.py"
+    script.write_text(SLOW_RUNNER)
+    results = tmp_path / "results"
+    args = [sys.executable, str(script), "run", "--models", "test-slow", "--dataset", str(tiny_dataset)]
+    args += ["--output-dir", str(results), "--batch-size", "1"]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SLOW_SECONDS": "0.4"}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cache_files: list[Path] = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        cache_files = list((results / ".cache").glob("*/*.jsonl")) if (results / ".cache").exists() else []
+        if cache_files and len(cache_files[0].read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert cache_files, "the run never cached a prediction"
+    done_before = len(cache_files[0].read_text().splitlines())
+    assert 2 <= done_before < 6
+    env["SLOW_SECONDS"] = "0"
+    subprocess.run(args + ["--run-id", "resumed"], env=env, check=True, capture_output=True)
+    info = json.loads((results / "resumed" / "run.json").read_text())["models"]["test-slow"]
+    assert info["cached"] == done_before and info["computed"] == 6 - done_before
+    preds = [json.loads(line) for line in (results / "resumed" / "test-slow" / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == 6 and len({p["id"] for p in preds}) == 6
+    assert all(p["boxes"] == [[1.0, 2.0, 30.0, 40.0]] for p in preds)
