@@ -107,9 +107,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         except Exception as exc:  # a plugin's bug is shown, not raised
             status, detail = "[red]no[/]", f"{type(exc).__name__}: {exc}"
         yes_no = {True: "yes", False: "no"}
-        table.add_row(
-            name, status, yes_no[cls.uses_query], yes_no[cls.uses_image_a], detail, adapter_origin(name)
-        )
+        table.add_row(name, status, yes_no[cls.uses_query], yes_no[cls.uses_image_a], detail, adapter_origin(name))
     console.print(table)
     for failure in plugin_failures():
         console.print(f"[red]plugin failed to load[/]: {failure.entry_point}: {failure.error}")
@@ -158,7 +156,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             "(nothing already computed is recomputed)."
         )
         return 130
-    table = Table(title=f"Run {result.run_info['run_id']} ({config.split}, {result.run_info['dataset']['n_samples']} samples)")
+    table = Table(
+        title=f"Run {result.run_info['run_id']} ({config.split}, {result.run_info['dataset']['n_samples']} samples)"
+    )
     for column in ("Model", "Status", "Acc@0.5", "mIoU", "Errors", "Computed / cached", "Note"):
         table.add_column(column, overflow="fold")
     from harness.report.leaderboard import format_metric

@@ -59,9 +59,7 @@ def error_record(sample_id: str, sample_fp: str, error: str) -> PredictionRecord
     return PredictionRecord(id=sample_id, sample_fp=sample_fp, error=error)
 
 
-def check_prediction(
-    prediction: Any, sample_id: str, sample_fp: str, width: int, height: int
-) -> PredictionRecord:
+def check_prediction(prediction: Any, sample_id: str, sample_fp: str, width: int, height: int) -> PredictionRecord:
     """Apply the module's rule to one adapter output and return the record to store."""
     if not isinstance(prediction, Prediction):
         return error_record(sample_id, sample_fp, f"adapter returned {type(prediction).__name__}, not a Prediction")

@@ -231,7 +231,7 @@ class _ModelEvaluation:
                 failed[s.id] = error_record(s.id, self.fps[s.id], f"input: {exc}")
         outputs = _predict_batch(self.adapter, inputs) if inputs else []
         by_id = {}
-        for item, output in zip(inputs, outputs):
+        for item, output in zip(inputs, outputs, strict=True):
             if isinstance(output, str):
                 by_id[item.id] = error_record(item.id, self.fps[item.id], output)
             else:
@@ -256,7 +256,13 @@ def outcomes_for(samples: list[Sample], records: dict[str, PredictionRecord]) ->
 
 
 def _evaluate_model(
-    name: str, config: RunConfig, samples: list[Sample], fps: dict[str, str], run_dir: Path, device: str, console: Console
+    name: str,
+    config: RunConfig,
+    samples: list[Sample],
+    fps: dict[str, str],
+    run_dir: Path,
+    device: str,
+    console: Console,
 ) -> ModelResult:
     try:
         adapter = create_adapter(name, **config.adapter_options.get(name, {}))

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from tests.tiny_dataset import write_tiny_dataset
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -53,9 +53,15 @@ def test_run_reports_bad_input_clearly(tiny_dataset: Path, tmp_path: Path, capsy
     assert "no adapter named 'nope'" in capsys.readouterr().err
     assert main(["run", "--models", "pixel-diff", "--dataset", str(tmp_path / "missing"), "--output-dir", out]) == 2
     assert "no manifest" in capsys.readouterr().err
-    assert main(["run", "--models", "pixel-diff", "--dataset", str(tiny_dataset), "--split", "val", "--output-dir", out]) == 2
+    assert (
+        main(["run", "--models", "pixel-diff", "--dataset", str(tiny_dataset), "--split", "val", "--output-dir", out])
+        == 2
+    )
     assert "no valid samples in split 'val'" in capsys.readouterr().err
-    assert main(["run", "--models", "pixel-diff", "--opt", "bad", "--dataset", str(tiny_dataset), "--output-dir", out]) == 2
+    assert (
+        main(["run", "--models", "pixel-diff", "--opt", "bad", "--dataset", str(tiny_dataset), "--output-dir", out])
+        == 2
+    )
     assert "expected MODEL.KEY=VALUE" in capsys.readouterr().err
 
 
@@ -107,6 +113,8 @@ def test_kill_9_then_rerun_recomputes_only_what_is_missing(tiny_dataset: Path, t
     subprocess.run(args + ["--run-id", "resumed"], env=env, check=True, capture_output=True)
     info = json.loads((results / "resumed" / "run.json").read_text())["models"]["test-slow"]
     assert info["cached"] == done_before and info["computed"] == 6 - done_before
-    preds = [json.loads(line) for line in (results / "resumed" / "test-slow" / "predictions.jsonl").read_text().splitlines()]
+    preds = [
+        json.loads(line) for line in (results / "resumed" / "test-slow" / "predictions.jsonl").read_text().splitlines()
+    ]
     assert len(preds) == 6 and len({p["id"] for p in preds}) == 6
     assert all(p["boxes"] == [[1.0, 2.0, 30.0, 40.0]] for p in preds)

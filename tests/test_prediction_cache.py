@@ -36,4 +36,14 @@ def test_other_fingerprint_is_another_cache(tmp_path: Path) -> None:
 def test_sample_fingerprint_depends_on_query_and_both_images() -> None:
     base = sample_fingerprint("q", "a", "b")
     assert base == sample_fingerprint("q", "a", "b")
-    assert len({base, sample_fingerprint("q2", "a", "b"), sample_fingerprint("q", "a2", "b"), sample_fingerprint("q", "a", "b2")}) == 4
+    assert (
+        len(
+            {
+                base,
+                sample_fingerprint("q2", "a", "b"),
+                sample_fingerprint("q", "a2", "b"),
+                sample_fingerprint("q", "a", "b2"),
+            }
+        )
+        == 4
+    )

@@ -111,7 +111,10 @@ def test_run_folder_contents(tiny_dataset: Path, tmp_path: Path) -> None:
     assert [p["id"] for p in preds] == [f"test-{i:03d}-d{k}" for i in range(3) for k in range(2)]
     metrics = json.loads((result.run_dir / "pixel-diff" / "metrics.json").read_text())
     assert metrics["metrics"]["overall"]["n"] == 6
-    assert _predictions(result.run_dir, "test-recording")[0]["boxes"] == [[0.0, 0.0, 40.0, 32.0], [10.0, 10.0, 20.0, 20.0]]
+    assert _predictions(result.run_dir, "test-recording")[0]["boxes"] == [
+        [0.0, 0.0, 40.0, 32.0],
+        [10.0, 10.0, 20.0, 20.0],
+    ]
 
 
 def test_rerun_recomputes_nothing_and_gives_identical_files(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -136,7 +139,9 @@ def test_rerun_recomputes_nothing_and_gives_identical_files(tiny_dataset: Path, 
 def test_changed_options_do_not_reuse_the_cache(tiny_dataset: Path, tmp_path: Path) -> None:
     out = tmp_path / "res"
     run_evaluation(_config(tiny_dataset, out, ["pixel-diff"]), QUIET)
-    again = run_evaluation(_config(tiny_dataset, out, ["pixel-diff"], adapter_options={"pixel-diff": {"max_boxes": 1}}), QUIET)
+    again = run_evaluation(
+        _config(tiny_dataset, out, ["pixel-diff"], adapter_options={"pixel-diff": {"max_boxes": 1}}), QUIET
+    )
     assert again.run_info["models"]["pixel-diff"]["computed"] == 6
 
 

@@ -78,9 +78,7 @@ def test_every_problem_is_located_and_valid_rows_survive(tmp_path: Path) -> None
     assert "empty (0 bytes)" in messages
     assert "manifest.jsonl:7 [sample test-000-d0]" in messages
     assert report.invalid_rows == 11
-    assert sorted(s.id for s in report.samples) == sorted(
-        ["test-000-d0", "test-000-d1", "test-001-d0", "test-001-d1"]
-    )
+    assert sorted(s.id for s in report.samples) == sorted(["test-000-d0", "test-000-d1", "test-001-d0", "test-001-d1"])
 
 
 def test_split_filter_and_mask_size(tmp_path: Path) -> None:
@@ -98,7 +96,9 @@ def test_split_filter_and_mask_size(tmp_path: Path) -> None:
 def test_read_manifest_rejects_unknown_fields_and_non_objects(tmp_path: Path) -> None:
     root = tmp_path / "ds"
     root.mkdir()
-    (root / "manifest.jsonl").write_text(_row(id="a") [:-1] + ', "colour": "red"}\n[1, 2]\n\n' + _row(id="b", box=[0, 0, 2]) + "\n")
+    (root / "manifest.jsonl").write_text(
+        _row(id="a")[:-1] + ', "colour": "red"}\n[1, 2]\n\n' + _row(id="b", box=[0, 0, 2]) + "\n"
+    )
     read = read_manifest(root)
     assert read.rows_total == 3
     assert [(p.line, p.field) for p in read.problems] == [(1, "colour"), (2, "<row>"), (4, "box")]
