@@ -10,6 +10,7 @@ from harness.report.runs import LoadedRun, ModelEntry, merge_runs
 from harness.run_folder import write_text_atomic
 
 LEADERBOARD_MD = "leaderboard.md"
+SIZE_BUCKETS = ("small", "medium", "large")
 
 
 def format_metric(block: dict[str, Any] | None) -> str:
@@ -86,14 +87,19 @@ def render_leaderboard(runs: list[LoadedRun]) -> str:
         )
     header = ["#", "Model", "N", "Acc@0.5", "mIoU", "Acc@0.25", "Acc@0.75", "cIoU", "AP50", "Errors"]
     lines += _table(header, rows)
-    for metric, title in (("acc@0.5", "Acc@0.5"), ("miou", "mIoU")):
-        lines += ["", f"## {title} by edit type", ""]
+    sections = (
+        ("edit_type", edit_types, "acc@0.5", "Acc@0.5 by edit type"),
+        ("edit_type", edit_types, "miou", "mIoU by edit type"),
+        ("size", SIZE_BUCKETS, "acc@0.5", "Acc@0.5 by target size (COCO buckets)"),
+    )
+    for stratum, groups, metric, title in sections:
+        lines += ["", f"## {title}", ""]
         rows = []
         for e in ranked:
-            by = e.metrics.get("by", {}).get("edit_type", {})
-            rows.append([f"`{e.name}`"] + [format_metric(by.get(t, {}).get(metric)) for t in edit_types])
-        counts = ranked[0].metrics.get("by", {}).get("edit_type", {}) if ranked else {}
-        lines += _table(["Model"] + [f"{t} (n={counts.get(t, {}).get('n', 0)})" for t in edit_types], rows)
+            by = e.metrics.get("by", {}).get(stratum, {})
+            rows.append([f"`{e.name}`"] + [format_metric(by.get(g, {}).get(metric)) for g in groups])
+        counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
+        lines += _table(["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups], rows)
     not_run = [e for e in entries if e.status != "done"]
     if not_run:
         lines += ["", "## Models not run", ""]
