@@ -95,7 +95,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     options = load_adapter_options(args.model_config, args.opt)
     table = Table(title="Registered adapters")
-    for column in ("Model", "Runs here", "Uses query", "Uses A", "Why not / how to enable", "Defined in"):
+    table.add_column("Model", no_wrap=True)
+    for column in ("Runs here", "Uses query", "Uses A", "Why not / how to enable", "Defined in"):
         table.add_column(column, overflow="fold")
     for name in available_names():
         cls = get_adapter_class(name)
@@ -121,7 +122,7 @@ def _ensure_default_dataset() -> None:
     from harness.data.synth import SynthConfig, generate_dataset
 
     report = generate_dataset(DEFAULT_DATASET, SynthConfig())
-    err_console.print(f"Generated {sum(report.queries.values())} queries in {report.elapsed_s:.1f} s.")
+    err_console.print(f"Generated {report.total_queries} queries in {report.elapsed_s:.1f} s.")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -159,7 +160,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = Table(
         title=f"Run {result.run_info['run_id']} ({config.split}, {result.run_info['dataset']['n_samples']} samples)"
     )
-    for column in ("Model", "Status", "Acc@0.5", "mIoU", "Errors", "Computed / cached", "Note"):
+    table.add_column("Model", no_wrap=True)
+    for column in ("Status", "Acc@0.5", "mIoU", "Errors", "Computed / cached", "Note"):
         table.add_column(column, overflow="fold")
     from harness.report.leaderboard import format_metric
 

@@ -37,10 +37,13 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
         report = generate_dataset(args.out, config, progress=on_progress, overwrite=args.overwrite)
     console.print(
         f"Wrote {args.out}: "
-        + ", ".join(f"{split} {n} queries / {report.pairs[split]} pairs" for split, n in report.queries.items())
+        + ", ".join(
+            f"{split} {n} queries / {report.pairs_per_split[split]} pairs" for split, n in report.queries_per_split.items()
+        )
     )
     console.print(
-        f"Ambiguous queries rewritten: {report.rewritten}, dropped: {report.dropped}. "
+        f"Ambiguous queries rewritten: {report.rewritten}, dropped: {report.dropped}; "
+        f"surplus queries trimmed at split quotas: {report.trimmed}. "
         f"{report.elapsed_s:.1f} s, {report.queries_per_second:.0f} queries/s."
     )
     return 0
