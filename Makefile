@@ -36,8 +36,10 @@ test: install-dev
 lint: install-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
+# Speed targets live here, never in unit tests.
 bench: install
 	$(PY) bench/bench_synth.py
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) results/.cache

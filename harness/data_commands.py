@@ -38,7 +38,8 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
     console.print(
         f"Wrote {args.out}: "
         + ", ".join(
-            f"{split} {n} queries / {report.pairs_per_split[split]} pairs" for split, n in report.queries_per_split.items()
+            f"{split} {n} queries / {report.pairs_per_split[split]} pairs"
+            for split, n in report.queries_per_split.items()
         )
     )
     console.print(

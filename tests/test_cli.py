@@ -118,3 +118,20 @@ def test_kill_9_then_rerun_recomputes_only_what_is_missing(tiny_dataset: Path, t
     ]
     assert len(preds) == 6 and len({p["id"] for p in preds}) == 6
     assert all(p["boxes"] == [[1.0, 2.0, 30.0, 40.0]] for p in preds)
+
+
+def test_data_synth_stats_validate_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "synth"
+    args = ["data", "synth", "--out", str(out), "--train", "6", "--val", "3", "--test", "6"]
+    assert main(args + ["--min-size", "256", "--max-size", "288"]) == 0
+    assert "test 6 queries" in capsys.readouterr().out
+    assert main(["data", "validate", str(out)]) == 0
+    assert "no problems" in capsys.readouterr().out
+    assert main(["data", "stats", str(out), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["counts"]["test"]["total"] == 6 and stats["counts"]["val"]["total"] == 3
+    # A different dataset may not be written over this one without --overwrite.
+    assert main(["data", "synth", "--out", str(out), "--seed", "1", "--train", "3", "--val", "3", "--test", "3"]) == 2
+    assert str(out) in capsys.readouterr().err
+    code = main(["run", "--models", "pixel-diff", "--dataset", str(out), "--output-dir", str(tmp_path / "r")])
+    assert code == 0
