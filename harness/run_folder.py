@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,19 @@ from harness.prediction_record import PredictionRecord
 RUN_INFO_NAME = "run.json"
 PREDICTIONS_NAME = "predictions.jsonl"
 METRICS_NAME = "metrics.json"
+
+
+@dataclass
+class ModelRecord:
+    """One model's outcome in a run: its metrics when it ran, or why it did not."""
+
+    name: str
+    status: str  # done | skipped | failed
+    reason: str | None = None
+    how_to_enable: str | None = None
+    metrics: dict[str, Any] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None
 
 
 def write_text_atomic(path: Path, text: str) -> None:

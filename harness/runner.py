@@ -35,6 +35,7 @@ from harness.run_folder import (
     METRICS_NAME,
     PREDICTIONS_NAME,
     RUN_INFO_NAME,
+    ModelRecord,
     PredictionsWriter,
     model_dir_name,
     new_run_id,
@@ -61,20 +62,10 @@ class RunConfig:
 
 
 @dataclass
-class ModelResult:
-    name: str
-    status: str  # done | skipped | failed
-    reason: str | None = None
-    how_to_enable: str | None = None
-    metrics: dict[str, Any] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class RunResult:
     run_dir: Path
     run_info: dict[str, Any]
-    models: list[ModelResult]
+    models: list[ModelRecord]
 
 
 def resolve_models(models: list[str]) -> list[str]:
@@ -263,14 +254,14 @@ def _evaluate_model(
     run_dir: Path,
     device: str,
     console: Console,
-) -> ModelResult:
+) -> ModelRecord:
     try:
         adapter = create_adapter(name, **config.adapter_options.get(name, {}))
         adapter.load(device)
     except AdapterUnavailable as exc:
-        return ModelResult(name, "skipped", exc.reason, exc.how_to_enable)
+        return ModelRecord(name, "skipped", exc.reason, exc.how_to_enable)
     except Exception as exc:  # a model that cannot start must not stop the others
-        return ModelResult(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
+        return ModelRecord(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
     out = run_dir / model_dir_name(name)
     started = time.perf_counter()
     evaluation = _ModelEvaluation(config, adapter, samples, fps, out)
@@ -300,7 +291,7 @@ def _evaluate_model(
         "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
     }
     write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
-    return ModelResult(name, "done", metrics=metrics, info=info)
+    return ModelRecord(name, "done", metrics=metrics, info=info)
 
 
 def run_evaluation(config: RunConfig, console: Console | None = None) -> RunResult:
@@ -342,7 +333,7 @@ def run_evaluation(config: RunConfig, console: Console | None = None) -> RunResu
     info_path = run_dir / RUN_INFO_NAME
     write_json_atomic(info_path, run_info)
     fps = _fingerprints(config.dataset, samples)
-    results: list[ModelResult] = []
+    results: list[ModelRecord] = []
     started = time.perf_counter()
     try:
         for name in names:

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.schema import EDIT_TYPES
-from harness.report.runs import LoadedRun, ModelEntry, merge_runs
-from harness.run_folder import write_text_atomic
+from harness.report.runs import LoadedRun, merge_runs
+from harness.run_folder import ModelRecord, write_text_atomic
 
 LEADERBOARD_MD = "leaderboard.md"
 SIZE_BUCKETS = ("small", "medium", "large")
@@ -34,12 +34,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def _ranked(entries: list[ModelEntry]) -> list[ModelEntry]:
+def _ranked(entries: list[ModelRecord]) -> list[ModelRecord]:
     done = [e for e in entries if e.status == "done" and e.metrics]
     return sorted(done, key=lambda e: (-(e.metrics["overall"]["acc@0.5"]["value"] or 0.0), e.name))
 
 
-def _edit_types(entries: list[ModelEntry]) -> list[str]:
+def _edit_types(entries: list[ModelRecord]) -> list[str]:
     seen = {k for e in entries if e.metrics for k in e.metrics.get("by", {}).get("edit_type", {})}
     return [t for t in EDIT_TYPES if t in seen] + sorted(seen - set(EDIT_TYPES))
 

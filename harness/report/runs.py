@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.run_folder import METRICS_NAME, RUN_INFO_NAME, model_dir_name
-
-
-@dataclass
-class ModelEntry:
-    """One model's row source: its metrics file (if it ran) or why it did not run."""
-
-    name: str
-    run_id: str
-    status: str
-    reason: str | None = None
-    how_to_enable: str | None = None
-    metrics: dict[str, Any] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
+from harness.run_folder import METRICS_NAME, RUN_INFO_NAME, ModelRecord, model_dir_name
 
 
 @dataclass
 class LoadedRun:
     run_dir: Path
     info: dict[str, Any]
-    models: list[ModelEntry]
+    models: list[ModelRecord]
 
     @property
     def run_id(self) -> str:
@@ -48,7 +35,7 @@ def load_run(run_dir: Path) -> LoadedRun:
         if entry.get("status") == "done" and metrics_path.is_file():
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))["metrics"]
         models.append(
-            ModelEntry(
+            ModelRecord(
                 name=name,
                 run_id=info["run_id"],
                 status=entry.get("status", "unknown"),
@@ -81,12 +68,12 @@ def latest_complete_run(results_dir: Path) -> Path:
     return max(candidates)[2]
 
 
-def merge_runs(runs: list[LoadedRun]) -> list[ModelEntry]:
+def merge_runs(runs: list[LoadedRun]) -> list[ModelRecord]:
     """One entry per model; a later run (in the order given) replaces an earlier one's row."""
     if len({(r.info["dataset"]["fingerprint"], r.info["config"]["split"]) for r in runs}) > 1:
         listing = ", ".join(f"{r.run_id} ({r.info['config']['split']})" for r in runs)
         raise HarnessError(f"runs {listing} are on different datasets or splits; report them separately")
-    merged: dict[str, ModelEntry] = {}
+    merged: dict[str, ModelRecord] = {}
     for run in runs:
         for entry in run.models:
             if entry.name in merged and entry.status != "done" and merged[entry.name].status == "done":
