@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="name of the run folder (default: UTC time + split)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     run.add_argument("--skip-invalid", action="store_true", help="evaluate valid samples of a dataset with problems")
+    run.add_argument(
+        "--strata",
+        default="",
+        metavar="ATTR[,ATTR...]",
+        help="also report metrics per value of these manifest attributes (e.g. template_family)",
+    )
     run.add_argument("--no-cache", action="store_true", help="recompute every prediction (cache is still written)")
     _add_adapter_option_args(run)
 
@@ -147,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         run_id=args.run_id,
         adapter_options=load_adapter_options(args.model_config, args.opt),
+        extra_strata=[a.strip() for a in args.strata.split(",") if a.strip()],
         argv=sys.argv[1:],
     )
     try:

@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
@@ -58,6 +59,7 @@ class RunConfig:
     use_cache: bool = True
     run_id: str | None = None
     adapter_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra_strata: list[str] = field(default_factory=list)  # manifest attributes to stratify by
     argv: list[str] = field(default_factory=list)
 
 
@@ -232,7 +234,21 @@ class _ModelEvaluation:
         return [by_id[s.id] for s in batch]
 
 
-def outcomes_for(samples: list[Sample], records: dict[str, PredictionRecord]) -> list[SampleOutcome]:
+BUILTIN_STRATA = ("edit_type", "size")
+
+
+def sample_strata(sample: Sample, extra: Sequence[str]) -> dict[str, str]:
+    """Edit type, COCO size bucket, and any manifest attributes asked for (`unknown` if absent)."""
+    strata = {"edit_type": sample.edit_type, "size": sample.size_bucket}
+    for name in extra:
+        value = sample.attributes.get(name)
+        strata[name] = "unknown" if value is None else str(value)
+    return strata
+
+
+def outcomes_for(
+    samples: list[Sample], records: dict[str, PredictionRecord], extra_strata: Sequence[str] = ()
+) -> list[SampleOutcome]:
     return [
         SampleOutcome(
             id=s.id,
@@ -240,7 +256,7 @@ def outcomes_for(samples: list[Sample], records: dict[str, PredictionRecord]) ->
             boxes=records[s.id].boxes_array(),
             scores=records[s.id].scores_array(),
             error=records[s.id].error,
-            strata={"edit_type": s.edit_type, "size": s.size_bucket},
+            strata=sample_strata(s, extra_strata),
         )
         for s in samples
     ]
@@ -275,7 +291,8 @@ def _evaluate_model(
     ) as progress:
         records = evaluation.run(progress)
     seconds = time.perf_counter() - started
-    metrics = compute_metrics(outcomes_for(samples, records))
+    strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
+    metrics = compute_metrics(outcomes_for(samples, records, config.extra_strata), strata=strata)
     computed = len(samples) - evaluation.n_cached
     info = {
         "fingerprint": adapter.fingerprint(),
@@ -319,6 +336,7 @@ def run_evaluation(config: RunConfig, console: Console | None = None) -> RunResu
             "device": device,
             "use_cache": config.use_cache,
             "adapter_options": config.adapter_options,
+            "extra_strata": config.extra_strata,
         },
         "dataset": {
             "name": dataset_info.get("name", config.dataset.name),

@@ -230,3 +230,20 @@ def test_unreadable_image_is_an_error_for_that_sample_only(tiny_dataset: Path, t
     preds = {p["id"]: p for p in _predictions(result.run_dir, "center-prior")}
     assert preds["test-001-d0"]["error"].startswith("input: images/test-001_a.png")
     assert "error" not in preds["test-000-d0"]
+
+
+def test_extra_strata_from_manifest_attributes(tmp_path: Path) -> None:
+    from tests.tiny_dataset import write_tiny_dataset
+
+    root = tmp_path / "ds"
+    rows = write_tiny_dataset(root)
+    lines = []
+    for i, row in enumerate(rows):
+        if i % 3:
+            row["attributes"] = {"lighting": "dark" if i % 2 else "bright"}
+        lines.append(json.dumps(row))
+    (root / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    result = run_evaluation(_config(root, tmp_path / "res", ["pixel-diff"], extra_strata=["lighting"]), QUIET)
+    by = result.models[0].metrics["by"]
+    assert set(by) == {"edit_type", "size", "lighting"}
+    assert {k: v["n"] for k, v in by["lighting"].items()} == {"bright": 2, "dark": 2, "unknown": 2}
