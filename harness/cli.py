@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -125,9 +126,12 @@ def _ensure_default_dataset() -> None:
     if (DEFAULT_DATASET / "manifest.jsonl").is_file():
         return
     err_console.print(f"No dataset at {DEFAULT_DATASET}: generating the bundled DiffGround-Synth (seed 0) ...")
-    from harness.data.synth import SynthConfig, generate_dataset
+    from harness.data.synth import SynthConfig
+    from harness.data_commands import generate_with_progress
 
-    report = generate_dataset(DEFAULT_DATASET, SynthConfig())
+    # The output does not depend on the number of workers, so use what the machine has.
+    config = SynthConfig(workers=min(4, os.cpu_count() or 1))
+    report = generate_with_progress(DEFAULT_DATASET, config, err_console)
     err_console.print(f"Generated {report.total_queries} queries in {report.elapsed_s:.1f} s.")
 
 

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from harness.data.manifest import read_dataset_info
+from harness.data.synth import SynthConfig, SynthReport, generate_dataset
 from harness.data.validate import validate_dataset
 
 
-def cmd_synth(args: argparse.Namespace, console: Console) -> int:
-    from harness.data.synth import SynthConfig, generate_dataset
+def generate_with_progress(out: Path, config: SynthConfig, console: Console, overwrite: bool = False) -> SynthReport:
+    """Generate DiffGround-Synth into `out` with a rich progress bar."""
+    with Progress(
+        TextColumn("[bold]DiffGround-Synth"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    ) as progress:
+        task = progress.add_task("synth", total=None)
 
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return generate_dataset(out, config, progress=on_progress, overwrite=overwrite)
+
+
+def cmd_synth(args: argparse.Namespace, console: Console) -> int:
     config = SynthConfig(
         seed=args.seed,
         n_train=args.train,
@@ -26,15 +39,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
         allow_category_names=args.allow_category_names,
         workers=args.workers,
     )
-    with Progress(
-        TextColumn("[bold]DiffGround-Synth"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
-    ) as progress:
-        task = progress.add_task("synth", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        report = generate_dataset(args.out, config, progress=on_progress, overwrite=args.overwrite)
+    report = generate_with_progress(args.out, config, console, overwrite=args.overwrite)
     console.print(
         f"Wrote {args.out}: "
         + ", ".join(

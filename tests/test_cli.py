@@ -135,3 +135,18 @@ def test_data_synth_stats_validate_run(tmp_path: Path, capsys: pytest.CaptureFix
     assert str(out) in capsys.readouterr().err
     code = main(["run", "--models", "pixel-diff", "--dataset", str(out), "--output-dir", str(tmp_path / "r")])
     assert code == 0
+
+
+def test_run_without_dataset_generates_the_default_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    import harness.cli as cli
+    import harness.data.synth as synth
+
+    monkeypatch.setattr(cli, "DEFAULT_DATASET", tmp_path / "default")
+    small = functools.partial(synth.SynthConfig, n_train=3, n_val=3, n_test=4, max_size=256)
+    monkeypatch.setattr(synth, "SynthConfig", small)
+    assert main(["run", "--models", "center-prior", "--output-dir", str(tmp_path / "r"), "--run-id", "x"]) == 0
+    assert (tmp_path / "default" / "manifest.jsonl").is_file()
+    info = json.loads((tmp_path / "r" / "x" / "run.json").read_text())
+    assert info["dataset"]["name"] == "DiffGround-Synth" and info["dataset"]["n_samples"] == 4
