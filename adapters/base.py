@@ -143,6 +143,10 @@ class Adapter(ABC):
     def predict(self, batch: list[PairInput]) -> list[Prediction]:
         """One Prediction per input, in order. Must not depend on batch composition."""
 
+    def num_parameters(self) -> int | None:
+        """Parameter count for the leaderboard's size column; None for models without weights."""
+        return None
+
     def fingerprint(self) -> str:
         """Hash of what determines the outputs: name, code version, options (+ weights hash).
 

@@ -8,6 +8,7 @@ recomputes only what is missing.
 from __future__ import annotations
 
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -262,6 +263,16 @@ def outcomes_for(
     ]
 
 
+def _peak_memory_mb(device: str) -> dict[str, float | None]:
+    """Process peak RSS so far (Linux reports KiB) and, on CUDA, the peak allocated since reset."""
+    peak = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cuda_peak_mb": None}
+    torch = sys.modules.get("torch")
+    if torch is not None and device.startswith("cuda") and torch.cuda.is_available():
+        peak["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        torch.cuda.reset_peak_memory_stats()
+    return peak
+
+
 def _evaluate_model(
     name: str,
     config: RunConfig,
@@ -306,6 +317,9 @@ def _evaluate_model(
         "clipped": sum(1 for r in records.values() if r.clipped),
         "seconds": round(seconds, 3),
         "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
+        "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
+        "params": adapter.num_parameters(),
+        **_peak_memory_mb(device),
     }
     write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
     return ModelRecord(name, "done", metrics=metrics, info=info)
