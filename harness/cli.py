@@ -1,4 +1,4 @@
-"""The `harness` command line: models, data synth|validate|stats, run, report."""
+"""The `harness` command line: models, data synth|validate|stats|import|export, run, report."""
 
 from __future__ import annotations
 
@@ -30,6 +30,32 @@ def _add_adapter_option_args(parser: argparse.ArgumentParser) -> None:
         help="adapter option, repeatable (e.g. --opt pixel-diff.min_area=50)",
     )
     parser.add_argument("--model-config", type=Path, help="YAML file mapping model names to their options")
+
+
+def _add_import_export_parsers(data_commands: argparse._SubParsersAction) -> None:
+    from harness.data.importers import IMPORTERS, LINK_MODES
+
+    imp = data_commands.add_parser(
+        "import",
+        help="convert MIG-Bench, COCO-style or CSV annotations into a DiffGround dataset",
+        description="Convert a public annotation format into a DiffGround dataset folder. Every source row that "
+        "cannot be converted is listed with its location and reason.",
+    )
+    imp.add_argument("format", choices=sorted(IMPORTERS), help="source format")
+    imp.add_argument("source", type=Path, help="the source file (JSON or CSV); image paths are relative to its folder")
+    imp.add_argument("--out", type=Path, required=True, help="output dataset folder")
+    imp.add_argument("--link", choices=LINK_MODES, default="copy", help="how images are placed (default copy)")
+    imp.add_argument("--split", default="test", help="split of rows whose source names none (default test)")
+    imp.add_argument("--name", help="dataset name in dataset.json (default: the output folder's name)")
+    imp.add_argument("--normalized", action="store_true", help="csv: x1..y2 are fractions 0-1 of B's size")
+    imp.add_argument("--strict", action="store_true", help="exit 1 if any row failed (default: only if none imported)")
+    imp.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    exp = data_commands.add_parser("export", help="write a dataset's targets in another format (coco)")
+    exp.add_argument("format", choices=["coco"], help="output format: COCO detection JSON of the B images")
+    exp.add_argument("dataset", type=Path)
+    exp.add_argument("--split", help="only this split (default: all)")
+    exp.add_argument("--out", type=Path, help="output file (default DATASET/coco[-SPLIT].json)")
+    exp.add_argument("--skip-invalid", action="store_true", help="export the valid samples of a dataset with problems")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = data_commands.add_parser("stats", help="counts per split x edit type, query lengths, box sizes")
     stats.add_argument("dataset", type=Path, nargs="?", default=DEFAULT_DATASET)
     stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    _add_import_export_parsers(data_commands)
 
     run = commands.add_parser("run", help="evaluate models on a split and write results/<run-id>/")
     run.add_argument("--models", required=True, help="comma-separated adapter names, or 'all'")
@@ -78,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--output-dir", type=Path, default=DEFAULT_RESULTS, help="where run folders go")
     run.add_argument("--run-id", help="name of the run folder (default: UTC time + split)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    run.add_argument(
+        "--loader-workers",
+        type=int,
+        default=2,
+        help="processes decoding images ahead of the model (0: decode in the main process)",
+    )
     run.add_argument("--skip-invalid", action="store_true", help="evaluate valid samples of a dataset with problems")
     run.add_argument(
         "--strata",
@@ -125,6 +158,11 @@ def cmd_models(args: argparse.Namespace) -> int:
 def _ensure_default_dataset() -> None:
     if (DEFAULT_DATASET / "manifest.jsonl").is_file():
         return
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise HarnessError(
+            f"no dataset at {DEFAULT_DATASET}: generate it before a sharded run (`harness data synth`) "
+            "so the ranks do not all write it at once"
+        )
     err_console.print(f"No dataset at {DEFAULT_DATASET}: generating the bundled DiffGround-Synth (seed 0) ...")
     from harness.data.synth import SynthConfig
     from harness.data_commands import generate_with_progress
@@ -158,6 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_id=args.run_id,
         adapter_options=load_adapter_options(args.model_config, args.opt),
         extra_strata=[a.strip() for a in args.strata.split(",") if a.strip()],
+        loader_workers=max(0, args.loader_workers),
         argv=sys.argv[1:],
     )
     try:
@@ -168,6 +207,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "(nothing already computed is recomputed)."
         )
         return 130
+    if not result.run_info:  # a non-zero rank of a sharded run: rank 0 reports
+        return 0
     table = Table(
         title=f"Run {result.run_info['run_id']} ({config.split}, {result.run_info['dataset']['n_samples']} samples)"
     )

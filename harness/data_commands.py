@@ -1,4 +1,4 @@
-"""`harness data synth|validate|stats`: the dataset sub-commands of the CLI."""
+"""`harness data synth|validate|stats|import|export`: the dataset sub-commands of the CLI."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
-from harness.data.manifest import read_dataset_info
+from harness.data.manifest import TRAIN_SPLIT, read_dataset_info
 from harness.data.synth import SynthConfig, SynthReport, generate_dataset
 from harness.data.validate import validate_dataset
 
@@ -60,6 +61,8 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     report = validate_dataset(args.dataset, splits=splits, check_images=not args.no_images)
     for problem in report.problems:
         console.print(str(problem), markup=False, highlight=False)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     scope = f" (splits {', '.join(sorted(splits))})" if splits else ""
     if report.ok:
         console.print(f"[green]OK[/]: {args.dataset}{scope}: {len(report.samples)} valid samples, no problems.")
@@ -77,15 +80,71 @@ def cmd_stats(args: argparse.Namespace, console: Console) -> int:
 
     read = read_manifest(args.dataset)
     stats = compute_stats(read.samples, read_dataset_info(args.dataset))
+    stats["evaluation_only"] = TRAIN_SPLIT not in stats["counts"]
     if args.json:
         console.print_json(json.dumps(stats))
     else:
         render_stats(stats, console)
+        if stats["evaluation_only"]:
+            console.print("[yellow]evaluation-only[/]: no 'train' split, so no model can be trained on this dataset.")
     if read.problems:
         console.print(f"[yellow]{len(read.problems)} manifest problem(s) not counted; run `harness data validate`.[/]")
     return 0
 
 
+def cmd_import(args: argparse.Namespace, console: Console) -> int:
+    from harness.data.importers import ImportOptions, import_dataset
+
+    options = ImportOptions(
+        link=args.link, split=args.split, overwrite=args.overwrite, name=args.name, normalized=args.normalized
+    )
+    report = import_dataset(args.format, args.source, args.out, options)
+    for problem in report.problems:
+        console.print(str(problem), markup=False, highlight=False)
+    table = Table(title=f"import {args.format} {args.source} -> {args.out}")
+    table.add_column("rows read", justify="right")
+    table.add_column("imported", justify="right")
+    table.add_column("failed", justify="right")
+    table.add_column("images placed", justify="right")
+    failed = f"[red]{report.failed}[/]" if report.failed else "0"
+    table.add_row(str(report.rows_read), str(report.imported), failed, f"{report.images_placed} ({args.link})")
+    console.print(table)
+    if report.hardlink_fallbacks:
+        console.print(f"{report.hardlink_fallbacks} image(s) copied: hard links cannot cross filesystems.")
+    for problem in report.output_problems:
+        console.print(f"[red]written dataset has a problem[/]: {problem}", highlight=False)
+    if not report.imported:
+        console.print(f"[red]Nothing imported[/] from {args.source}; no dataset written. See the problems above.")
+        return 1
+    splits = read_dataset_info(args.out).get("splits", {})
+    console.print(
+        f"Wrote {args.out}: "
+        + ", ".join(f"{split} {n['queries']} queries / {n['pairs']} pairs" for split, n in splits.items())
+        + (" (evaluation-only: no train split)" if TRAIN_SPLIT not in splits else "")
+    )
+    if report.output_problems or (args.strict and report.failed):
+        return 1
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from harness.data.coco_export import export_coco
+
+    out = args.out or args.dataset / (f"coco-{args.split}.json" if args.split else "coco.json")
+    coco = export_coco(args.dataset, out, split=args.split, skip_invalid=args.skip_invalid)
+    console.print(
+        f"Wrote {out}: {len(coco['images'])} B images, {len(coco['annotations'])} target boxes, "
+        f"categories {', '.join(c['name'] for c in coco['categories'])}."
+    )
+    return 0
+
+
 def run_data_command(args: argparse.Namespace, console: Console) -> int:
-    commands = {"synth": cmd_synth, "validate": cmd_validate, "stats": cmd_stats}
+    commands = {
+        "synth": cmd_synth,
+        "validate": cmd_validate,
+        "stats": cmd_stats,
+        "import": cmd_import,
+        "export": cmd_export,
+    }
     return commands[args.data_command](args, console)

@@ -23,3 +23,7 @@ class UnsafePathError(HarnessError):
 
 class ImageLoadError(HarnessError):
     """An image file is missing, truncated or not an image."""
+
+
+class EvaluationOnlyDataset(HarnessError):
+    """A dataset with no `train` split was asked to train a model (imported data usually is test-only)."""

@@ -8,12 +8,12 @@ line (killed mid-write) is ignored on reading. Errors are never cached: they are
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 from pathlib import Path
 
-from harness.data.manifest import file_sha256
 from harness.prediction_record import PredictionRecord
 
 CACHE_DIR_NAME = ".cache"
@@ -23,18 +23,6 @@ def sample_fingerprint(query: str, image_a_sha: str, image_b_sha: str) -> str:
     """What a model's answer may depend on: the query and the bytes of both images."""
     blob = "\0".join(("idg-sample-v1", query, image_a_sha, image_b_sha))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-class FileHashes:
-    """sha256 of image files, computed once per path per process (pairs share images)."""
-
-    def __init__(self) -> None:
-        self._hashes: dict[Path, str] = {}
-
-    def get(self, path: Path) -> str:
-        if path not in self._hashes:
-            self._hashes[path] = file_sha256(path) if path.is_file() else f"missing:{path.name}"
-        return self._hashes[path]
 
 
 class PredictionCache:
@@ -79,16 +67,24 @@ class PredictionCache:
         if not fresh:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lines = []
+        for record in fresh:
+            lines.append(
+                json.dumps({"sample_fp": record.sample_fp, "prediction": record.to_json_dict()}, sort_keys=True)
+            )
+            self._records[record.sample_fp] = record
         with self.path.open("a", encoding="utf-8") as fh:
-            # A torn last line from an earlier kill must not swallow the first new record.
-            if fh.tell() > 0 and not _ends_with_newline(self.path):
-                fh.write("\n")
-            for record in fresh:
-                row = {"sample_fp": record.sample_fp, "prediction": record.to_json_dict()}
-                fh.write(json.dumps(row, sort_keys=True) + "\n")
-                self._records[record.sample_fp] = record
-            fh.flush()
-            os.fsync(fh.fileno())
+            # Ranks of a sharded run and concurrent runs append to the same file: one writer at a time.
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                # A torn last line from an earlier kill must not swallow the first new record.
+                if os.fstat(fh.fileno()).st_size > 0 and not _ends_with_newline(self.path):
+                    fh.write("\n")
+                fh.write("\n".join(lines) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _ends_with_newline(path: Path) -> bool:

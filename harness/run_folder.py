@@ -59,13 +59,17 @@ def model_dir_name(model: str) -> str:
 
 
 def new_run_id(split: str, results_dir: Path) -> str:
+    """A fresh run id (UTC time + split), claimed by creating its folder so two runs never share it."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     base = f"{stamp}-{model_dir_name(split)}"
     run_id, n = base, 1
-    while (Path(results_dir) / run_id).exists():
-        n += 1
-        run_id = f"{base}-{n}"
-    return run_id
+    while True:
+        try:
+            (Path(results_dir) / run_id).mkdir(parents=True, exist_ok=False)
+            return run_id
+        except FileExistsError:
+            n += 1
+            run_id = f"{base}-{n}"
 
 
 class PredictionsWriter:

@@ -1,50 +1,55 @@
-"""Evaluate adapters over one split of a dataset: batching, caching/resume, errors, run folder.
+"""Evaluate adapters over one split of a dataset: validation, sharding, caching/resume, run folder.
 
 Each model's answers go to `<run>/<model>/predictions.jsonl` batch by batch; answers are also
 cached by (adapter fingerprint, sample fingerprint), so rerunning an interrupted command
-recomputes only what is missing.
+recomputes only what is missing, whatever the number of processes. Under torchrun each rank
+takes every world_size-th sample and writes its own file; rank 0 merges and scores.
 """
 
 from __future__ import annotations
 
-import platform
+import json
 import resource
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput
+from adapters.base import Adapter, AdapterUnavailable
 from adapters.registry import UnknownAdapterError, available_names, create_adapter, get_adapter_class
-from harness import __version__
-from harness.data.images import ImageCache, load_pair, resolve_dataset_path
+from harness.data.images import resolve_dataset_path
 from harness.data.manifest import dataset_fingerprint, read_dataset_info
 from harness.data.schema import Sample
 from harness.data.validate import validate_dataset
+from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
+from harness.file_facts import FileFacts
 from harness.metrics import SampleOutcome, compute_metrics
-from harness.prediction_cache import FileHashes, PredictionCache, sample_fingerprint
-from harness.prediction_record import PredictionRecord, check_prediction, error_record
+from harness.model_evaluation import ModelEvaluation
+from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
+from harness.prediction_record import PredictionRecord
+from harness.run_environment import run_environment
 from harness.run_folder import (
     METRICS_NAME,
     PREDICTIONS_NAME,
     RUN_INFO_NAME,
     ModelRecord,
-    PredictionsWriter,
     model_dir_name,
     new_run_id,
+    read_predictions,
     write_json_atomic,
+    write_text_atomic,
 )
+from harness.run_lock import RunLock
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
+FILE_FACTS_NAME = "file_facts.json"
 
 
 @dataclass
@@ -61,6 +66,7 @@ class RunConfig:
     run_id: str | None = None
     adapter_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra_strata: list[str] = field(default_factory=list)  # manifest attributes to stratify by
+    loader_workers: int = 0  # processes decoding images ahead of the model
     argv: list[str] = field(default_factory=list)
 
 
@@ -87,45 +93,19 @@ def resolve_models(models: list[str]) -> list[str]:
     return names
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch  # imported only here: adapters that need torch pay for it anyway
+def resolve_device(device: str, dist: DistContext | None = None) -> str:
+    """`auto` -> cuda when available, else cpu; each rank of a sharded job gets its own GPU."""
+    if device == "auto":
+        import torch  # imported only here: adapters that need torch pay for it anyway
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _package_version(name: str) -> str | None:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if dist is not None and dist.active and device == "cuda":
+        device = f"cuda:{dist.local_rank}"
+    return device
 
 
-def _git_sha() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _environment() -> dict[str, Any]:
-    packages = ("torch", "torchvision", "transformers", "numpy", "pillow", "scikit-image", "pycocotools")
-    return {
-        "harness": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "host": platform.node(),
-        "packages": {name: _package_version(name) for name in packages},
-        "git_sha": _git_sha(),
-    }
-
-
-def _select_samples(config: RunConfig, console: Console) -> tuple[list[Sample], dict[str, Any]]:
-    report = validate_dataset(config.dataset, splits={config.split})
+def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tuple[list[Sample], dict[str, Any]]:
+    report = validate_dataset(config.dataset, splits={config.split}, facts=facts)
     invalid = {
         "count": report.invalid_rows,
         "problems": [str(p) for p in report.problems[:MAX_PROBLEMS_IN_RUN_INFO]],
@@ -151,88 +131,15 @@ def _select_samples(config: RunConfig, console: Console) -> tuple[list[Sample], 
     return samples, invalid
 
 
-def _fingerprints(root: Path, samples: list[Sample]) -> dict[str, str]:
-    hashes = FileHashes()
+def _fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[str, str]:
     return {
         s.id: sample_fingerprint(
             s.query,
-            hashes.get(resolve_dataset_path(root, s.image_a)),
-            hashes.get(resolve_dataset_path(root, s.image_b)),
+            facts.sha256(resolve_dataset_path(root, s.image_a)),
+            facts.sha256(resolve_dataset_path(root, s.image_b)),
         )
         for s in samples
     }
-
-
-def _predict_batch(adapter: Adapter, batch: list[PairInput]) -> list[Any]:
-    """Adapter outputs for a batch; if the batch call fails, isolate the failing samples."""
-    try:
-        outputs = adapter.predict(batch)
-        if isinstance(outputs, list) and len(outputs) == len(batch):
-            return outputs
-        got = len(outputs) if isinstance(outputs, list) else type(outputs).__name__
-        return [f"adapter returned {got} predictions for a batch of {len(batch)}"] * len(batch)
-    except Exception as exc:  # the run goes on; see below
-        if len(batch) == 1:
-            return [f"{type(exc).__name__}: {exc}"]
-    results: list[Any] = []
-    for item in batch:
-        results.extend(_predict_batch(adapter, [item]))
-    return results
-
-
-class _ModelEvaluation:
-    """Runs one adapter over the samples, writing predictions as it goes."""
-
-    def __init__(self, config: RunConfig, adapter: Adapter, samples: list[Sample], fps: dict[str, str], out: Path):
-        self.config, self.adapter, self.samples, self.fps, self.out = config, adapter, samples, fps, out
-        self.cache = PredictionCache(config.output_dir, adapter.name, adapter.fingerprint())
-        self.images = ImageCache()
-
-    def run(self, progress: Progress) -> dict[str, PredictionRecord]:
-        records: dict[str, PredictionRecord] = {}
-        writer = PredictionsWriter(self.out / PREDICTIONS_NAME)
-        try:
-            cached = []
-            for s in self.samples:
-                hit = self.cache.get(self.fps[s.id], s.id) if self.config.use_cache else None
-                if hit is not None:
-                    records[s.id] = hit
-                    cached.append(hit)
-            writer.append(cached)
-            todo = [s for s in self.samples if s.id not in records]
-            task = progress.add_task(self.adapter.name, total=len(self.samples), completed=len(cached))
-            for start in range(0, len(todo), self.config.batch_size):
-                batch = todo[start : start + self.config.batch_size]
-                new = self._run_batch(batch)
-                self.cache.put_many(new)
-                writer.append(new)
-                records.update((r.id, r) for r in new)
-                progress.advance(task, len(batch))
-            writer.finish([records[s.id] for s in self.samples])
-        finally:
-            writer.close()
-        self.n_cached = len(cached)
-        return records
-
-    def _run_batch(self, batch: list[Sample]) -> list[PredictionRecord]:
-        inputs: list[PairInput] = []
-        failed: dict[str, PredictionRecord] = {}
-        for s in batch:
-            try:
-                a, b = load_pair(self.config.dataset, s.image_a, s.image_b, self.images)
-                inputs.append(PairInput(id=s.id, image_a=a, image_b=b, query=s.query))
-            except (HarnessError, ValueError) as exc:
-                failed[s.id] = error_record(s.id, self.fps[s.id], f"input: {exc}")
-        outputs = _predict_batch(self.adapter, inputs) if inputs else []
-        by_id = {}
-        for item, output in zip(inputs, outputs, strict=True):
-            if isinstance(output, str):
-                by_id[item.id] = error_record(item.id, self.fps[item.id], output)
-            else:
-                width, height = item.size
-                by_id[item.id] = check_prediction(output, item.id, self.fps[item.id], width, height)
-        by_id.update(failed)
-        return [by_id[s.id] for s in batch]
 
 
 BUILTIN_STRATA = ("edit_type", "size")
@@ -273,117 +180,219 @@ def _peak_memory_mb(device: str) -> dict[str, float | None]:
     return peak
 
 
-def _evaluate_model(
-    name: str,
-    config: RunConfig,
-    samples: list[Sample],
-    fps: dict[str, str],
-    run_dir: Path,
-    device: str,
-    console: Console,
-) -> ModelRecord:
+def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | None, ModelRecord | None]:
+    """The loaded adapter, or the record that says why it cannot run."""
     try:
         adapter = create_adapter(name, **config.adapter_options.get(name, {}))
         adapter.load(device)
     except AdapterUnavailable as exc:
-        return ModelRecord(name, "skipped", exc.reason, exc.how_to_enable)
+        return None, ModelRecord(name, "skipped", exc.reason, exc.how_to_enable)
     except Exception as exc:  # a model that cannot start must not stop the others
-        return ModelRecord(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
-    out = run_dir / model_dir_name(name)
-    started = time.perf_counter()
-    evaluation = _ModelEvaluation(config, adapter, samples, fps, out)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        records = evaluation.run(progress)
-    seconds = time.perf_counter() - started
-    strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
-    metrics = compute_metrics(outcomes_for(samples, records, config.extra_strata), strata=strata)
-    computed = len(samples) - evaluation.n_cached
-    info = {
-        "fingerprint": adapter.fingerprint(),
-        "options": adapter.options,
-        "uses_query": adapter.uses_query,
-        "uses_image_a": adapter.uses_image_a,
-        "n": len(samples),
-        "computed": computed,
-        "cached": evaluation.n_cached,
-        "errors": sum(1 for r in records.values() if r.error),
-        "clipped": sum(1 for r in records.values() if r.clipped),
-        "seconds": round(seconds, 3),
-        "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
-        "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
-        "params": adapter.num_parameters(),
-        **_peak_memory_mb(device),
-    }
-    write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
-    return ModelRecord(name, "done", metrics=metrics, info=info)
+        return None, ModelRecord(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
+    return adapter, None
+
+
+def _merge_rank_files(out: Path, world_size: int, samples: list[Sample]) -> dict[str, PredictionRecord]:
+    """Rank 0 joins the ranks' prediction files into one predictions.jsonl in manifest order."""
+    records: dict[str, PredictionRecord] = {}
+    parts = [out / f"predictions.rank{r}.jsonl" for r in range(world_size)]
+    for part in parts:
+        records.update((r.id, r) for r in read_predictions(part))
+    missing = [s.id for s in samples if s.id not in records]
+    if missing:
+        raise HarnessError(f"{out}: ranks returned no prediction for {len(missing)} sample(s), e.g. {missing[:3]}")
+    ordered = [records[s.id] for s in samples]
+    write_text_atomic(
+        out / PREDICTIONS_NAME, "".join(json.dumps(r.to_json_dict(), sort_keys=True) + "\n" for r in ordered)
+    )
+    for part in parts:
+        part.unlink(missing_ok=True)
+    return records
+
+
+class _Run:
+    """One `harness run`: the state shared by its steps, on every rank of a sharded job."""
+
+    def __init__(self, config: RunConfig, console: Console, dist: DistContext) -> None:
+        self.config, self.console, self.dist = config, console, dist
+        self.facts = FileFacts(config.output_dir / CACHE_DIR_NAME / FILE_FACTS_NAME)
+
+    def progress(self) -> Progress:
+        return Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+            disable=not self.dist.is_main,
+        )
+
+    def claim_run_dir(self) -> tuple[Path, RunLock | None]:
+        """Rank 0 creates and locks the run folder; every rank learns its name (or the error)."""
+        lock = None
+        outcome: tuple[str, str]
+        if self.dist.is_main:
+            try:
+                self.config.output_dir.mkdir(parents=True, exist_ok=True)
+                run_id = self.config.run_id or new_run_id(self.config.split, self.config.output_dir)
+                lock = RunLock(self.config.output_dir / run_id)
+                lock.acquire()
+                outcome = ("ok", run_id)
+            except HarnessError as exc:
+                outcome = ("error", str(exc))
+        outcome = self.dist.broadcast(outcome if self.dist.is_main else None)
+        if outcome[0] == "error":
+            raise HarnessError(outcome[1])
+        return self.config.output_dir / outcome[1], lock
+
+    def evaluate_model(
+        self, name: str, samples: list[Sample], shard: list[Sample], device: str, run_dir: Path
+    ) -> ModelRecord:
+        config, dist = self.config, self.dist
+        started = time.perf_counter()
+        adapter, failure = _load_adapter(name, config, device)
+        failures = [f for f in dist.gather(failure) if f is not None]
+        if failures:
+            return failures[0]
+        assert adapter is not None
+        out = run_dir / model_dir_name(name)
+        file_name = f"predictions.rank{dist.rank}.jsonl" if dist.active else PREDICTIONS_NAME
+        fps = _fingerprints(config.dataset, shard, self.facts)
+        evaluation = ModelEvaluation(
+            adapter,
+            shard,
+            fps,
+            config.dataset,
+            PredictionCache(config.output_dir, name, adapter.fingerprint()),
+            out / file_name,
+            config.batch_size,
+            use_cache=config.use_cache,
+            loader_workers=config.loader_workers,
+        )
+        label = name if not dist.active else f"{name} (rank 0 of {dist.world_size})"
+        with self.progress() as progress:
+            task = progress.add_task(label, total=len(shard))
+            records = evaluation.run(
+                on_start=lambda total, cached: progress.update(task, total=total, completed=cached),
+                on_batch=lambda n: progress.advance(task, n),
+            )
+        shard_stats = dist.gather({"cached": evaluation.n_cached, **_peak_memory_mb(device)})
+        if not dist.is_main:
+            return ModelRecord(name, "done")
+        if dist.active:
+            records = _merge_rank_files(out, dist.world_size, samples)
+        seconds = time.perf_counter() - started
+        strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
+        metrics = compute_metrics(outcomes_for(samples, records, config.extra_strata), strata=strata)
+        cached = sum(s["cached"] for s in shard_stats)
+        computed = len(samples) - cached
+        info = {
+            "fingerprint": adapter.fingerprint(),
+            "options": adapter.options,
+            "uses_query": adapter.uses_query,
+            "uses_image_a": adapter.uses_image_a,
+            "n": len(samples),
+            "computed": computed,
+            "cached": cached,
+            "errors": sum(1 for r in records.values() if r.error),
+            "clipped": sum(1 for r in records.values() if r.clipped),
+            "seconds": round(seconds, 3),
+            "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
+            "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
+            "params": adapter.num_parameters(),
+            "processes": dist.world_size,
+            "peak_rss_mb": max(s["peak_rss_mb"] for s in shard_stats),
+            "cuda_peak_mb": max(
+                (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
+            ),
+        }
+        write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
+        return ModelRecord(name, "done", metrics=metrics, info=info)
+
+    def run_info(
+        self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str
+    ) -> dict[str, Any]:
+        config = self.config
+        dataset_info = read_dataset_info(config.dataset)
+        return {
+            "run_id": run_id,
+            "status": "running",
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "argv": config.argv,
+            "config": {
+                "models": names,
+                "split": config.split,
+                "dataset": str(config.dataset),
+                "limit": config.limit,
+                "batch_size": config.batch_size,
+                "device": device,
+                "processes": self.dist.world_size,
+                "use_cache": config.use_cache,
+                "adapter_options": config.adapter_options,
+                "extra_strata": config.extra_strata,
+            },
+            "dataset": {
+                "name": dataset_info.get("name", config.dataset.name),
+                "version": dataset_info.get("version"),
+                "fingerprint": dataset_fingerprint(config.dataset, self.facts.sha256),
+                "n_samples": len(samples),
+                "invalid": invalid,
+            },
+            "environment": run_environment(),
+            "models": {},
+        }
+
+    def execute(self) -> RunResult:
+        config, dist = self.config, self.dist
+        names = resolve_models(config.models)
+        samples, invalid = _select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
+        device = resolve_device(config.device, dist)
+        run_dir, lock = self.claim_run_dir()
+        info_path = run_dir / RUN_INFO_NAME
+        run_info = self.run_info(run_dir.name, names, samples, invalid, device) if dist.is_main else {}
+        results: list[ModelRecord] = []
+        started = time.perf_counter()
+        try:
+            if dist.is_main:
+                write_json_atomic(info_path, run_info)
+                self.facts.save()
+            shard = dist.shard(samples)
+            for name in names:
+                result = self.evaluate_model(name, samples, shard, device, run_dir)
+                results.append(result)
+                if dist.is_main:
+                    run_info["models"][name] = {
+                        "status": result.status,
+                        "reason": result.reason,
+                        "how_to_enable": result.how_to_enable,
+                        **result.info,
+                    }
+                    write_json_atomic(info_path, run_info)
+            if dist.is_main:
+                run_info["status"] = "complete"
+                run_info["seconds"] = round(time.perf_counter() - started, 3)
+                write_json_atomic(info_path, run_info)
+                self.facts.save()
+        except BaseException as exc:
+            if dist.is_main:
+                run_info["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
+                run_info["error"] = f"{type(exc).__name__}: {exc}"
+                write_json_atomic(info_path, run_info)
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
+        return RunResult(run_dir=run_dir, run_info=run_info, models=results)
 
 
 def run_evaluation(config: RunConfig, console: Console | None = None) -> RunResult:
-    """Evaluate every asked model on the split; returns what was written to the run folder."""
-    console = console or Console(stderr=True)
-    names = resolve_models(config.models)
-    samples, invalid = _select_samples(config, console)
-    device = resolve_device(config.device)
-    config.output_dir.mkdir(parents=True, exist_ok=True)
-    run_id = config.run_id or new_run_id(config.split, config.output_dir)
-    run_dir = config.output_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    dataset_info = read_dataset_info(config.dataset)
-    run_info: dict[str, Any] = {
-        "run_id": run_id,
-        "status": "running",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "argv": config.argv,
-        "config": {
-            "models": names,
-            "split": config.split,
-            "dataset": str(config.dataset),
-            "limit": config.limit,
-            "batch_size": config.batch_size,
-            "device": device,
-            "use_cache": config.use_cache,
-            "adapter_options": config.adapter_options,
-            "extra_strata": config.extra_strata,
-        },
-        "dataset": {
-            "name": dataset_info.get("name", config.dataset.name),
-            "version": dataset_info.get("version"),
-            "fingerprint": dataset_fingerprint(config.dataset),
-            "n_samples": len(samples),
-            "invalid": invalid,
-        },
-        "environment": _environment(),
-        "models": {},
-    }
-    info_path = run_dir / RUN_INFO_NAME
-    write_json_atomic(info_path, run_info)
-    fps = _fingerprints(config.dataset, samples)
-    results: list[ModelRecord] = []
-    started = time.perf_counter()
+    """Evaluate every asked model on the split; under torchrun, shard samples across ranks.
+
+    Returns what was written to the run folder (complete on rank 0 only).
+    """
+    dist = init_from_env(config.device)
     try:
-        for name in names:
-            result = _evaluate_model(name, config, samples, fps, run_dir, device, console)
-            results.append(result)
-            run_info["models"][name] = {
-                "status": result.status,
-                "reason": result.reason,
-                "how_to_enable": result.how_to_enable,
-                **result.info,
-            }
-            write_json_atomic(info_path, run_info)
-    except BaseException as exc:
-        run_info["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
-        run_info["error"] = f"{type(exc).__name__}: {exc}"
-        write_json_atomic(info_path, run_info)
-        raise
-    run_info["status"] = "complete"
-    run_info["seconds"] = round(time.perf_counter() - started, 3)
-    write_json_atomic(info_path, run_info)
-    return RunResult(run_dir=run_dir, run_info=run_info, models=results)
+        return _Run(config, console or Console(stderr=True), dist).execute()
+    finally:
+        dist.close()

@@ -213,9 +213,9 @@ def test_unreadable_image_is_an_error_for_that_sample_only(tiny_dataset: Path, t
     # Corrupt the image after validation would pass it: the runner must still record, not crash.
     result_dir = tmp_path / "res"
     config = _config(tiny_dataset, result_dir, ["center-prior"])
-    from harness import runner
+    from harness import pair_loader
 
-    original = runner.load_pair
+    original = pair_loader.load_pair
 
     def flaky(root, a, b, cache=None):
         if "test-001" in a:
@@ -224,11 +224,11 @@ def test_unreadable_image_is_an_error_for_that_sample_only(tiny_dataset: Path, t
             raise ImageLoadError(f"{a}: cannot decode image")
         return original(root, a, b, cache)
 
-    runner.load_pair = flaky
+    pair_loader.load_pair = flaky
     try:
         result = run_evaluation(config, QUIET)
     finally:
-        runner.load_pair = original
+        pair_loader.load_pair = original
     preds = {p["id"]: p for p in _predictions(result.run_dir, "center-prior")}
     assert preds["test-001-d0"]["error"].startswith("input: images/test-001_a.png")
     assert "error" not in preds["test-000-d0"]

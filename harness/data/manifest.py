@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.data.schema import FieldProblem, Sample, parse_sample
-from harness.errors import ManifestError
+from harness.errors import EvaluationOnlyDataset, ManifestError
 
 MANIFEST_NAME = "manifest.jsonl"
 DATASET_INFO_NAME = "dataset.json"
@@ -93,25 +93,26 @@ def write_manifest(root: Path, samples: Iterable[Sample]) -> Path:
     return path
 
 
-def dataset_fingerprint(root: Path) -> str:
+def dataset_fingerprint(root: Path, digest: Callable[[Path], str] | None = None) -> str:
     """sha256 over the manifest bytes and every file it references (sorted by path).
 
-    Referenced files that are missing contribute their name only, so a fingerprint can be taken
-    of a dataset with problems (the validation report says what is missing).
+    `digest(path)` gives a file's sha256 (default: read it; the runner passes a cache that skips
+    files unchanged since the last run). Referenced files that are missing contribute their name
+    only, so a fingerprint can be taken of a dataset with problems.
     """
     root = Path(root)
-    digest = hashlib.sha256()
-    manifest = root / MANIFEST_NAME
-    digest.update(manifest.read_bytes())
+    digest = digest or file_sha256
+    hasher = hashlib.sha256()
+    hasher.update((root / MANIFEST_NAME).read_bytes())
     referenced: set[str] = set()
     for sample in read_manifest(root).samples:
         referenced.update(p for p in (sample.image_a, sample.image_b, sample.mask_b) if p)
     for rel in sorted(referenced):
-        digest.update(rel.encode("utf-8") + b"\0")
+        hasher.update(rel.encode("utf-8") + b"\0")
         path = root / rel
         if path.is_file() and not rel.startswith("/") and ".." not in Path(rel).parts:
-            digest.update(file_sha256(path).encode())
-    return digest.hexdigest()
+            hasher.update(digest(path).encode())
+    return hasher.hexdigest()
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -120,6 +121,30 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+TRAIN_SPLIT = "train"
+
+
+def splits_of(root: Path) -> set[str]:
+    """The splits that the parsable rows of `root`'s manifest name."""
+    return {sample.split for sample in read_manifest(root).samples}
+
+
+def is_evaluation_only(root: Path) -> bool:
+    """True when the dataset has no `train` split: models can be evaluated on it, not trained."""
+    return TRAIN_SPLIT not in splits_of(root)
+
+
+def require_train_split(root: Path) -> None:
+    """Raise EvaluationOnlyDataset unless `root` has a `train` split; every training entry point calls this."""
+    splits = splits_of(root)
+    if TRAIN_SPLIT not in splits:
+        raise EvaluationOnlyDataset(
+            f"dataset {root} has no {TRAIN_SPLIT!r} split (it has {', '.join(sorted(splits)) or 'no valid rows'}): "
+            "it is evaluation-only. Evaluate on it with `harness run --dataset`, and train on a dataset with a "
+            "train split (e.g. `harness data synth`), or re-import with `--split train` for the rows meant for training."
+        )
 
 
 def read_dataset_info(root: Path) -> dict[str, Any]:
@@ -145,13 +170,17 @@ def write_dataset_info(root: Path, info: dict[str, Any]) -> Path:
 __all__ = [
     "DATASET_INFO_NAME",
     "MANIFEST_NAME",
+    "TRAIN_SPLIT",
     "FieldProblem",
     "ManifestReadResult",
     "Problem",
     "dataset_fingerprint",
     "file_sha256",
+    "is_evaluation_only",
     "read_dataset_info",
     "read_manifest",
+    "require_train_split",
+    "splits_of",
     "write_dataset_info",
     "write_manifest",
 ]

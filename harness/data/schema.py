@@ -33,6 +33,9 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "source",
 )
 
+# Real queries are a sentence or two; anything far longer is a broken export, not a query.
+MAX_QUERY_CHARS = 2000
+
 # COCO's area thresholds (pixels^2) for the small / medium / large strata.
 COCO_SMALL_MAX_AREA = 32.0**2
 COCO_MEDIUM_MAX_AREA = 96.0**2
@@ -135,6 +138,11 @@ def parse_sample(row: Any) -> tuple[Sample | None, list[FieldProblem]]:
     for name in ("id", "pair_id", "split", "image_a", "image_b", "edit_type"):
         _check_str(row, name, problems)
     _check_str(row, "query", problems)
+    query = row.get("query")
+    if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
+        problems.append(FieldProblem("query", f"is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}"))
+    if isinstance(query, str) and any(ord(c) < 32 and c not in "\t\n\r" for c in query):
+        problems.append(FieldProblem("query", "contains control characters (e.g. NUL); clean the export"))
     _check_box(row["box"], problems)
     for name in ("width", "height"):
         value = row.get(name)

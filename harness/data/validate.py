@@ -15,6 +15,7 @@ from harness.data.images import load_image, resolve_dataset_path
 from harness.data.manifest import MANIFEST_NAME, Problem, read_manifest
 from harness.data.schema import Sample
 from harness.errors import ImageLoadError, UnsafePathError
+from harness.file_facts import FileFacts
 
 # Boxes may overhang B by a rounding margin (antialiased edges, float export) without being wrong.
 BOX_TOLERANCE_PX = 1.0
@@ -27,6 +28,7 @@ class ValidationReport:
     root: Path
     samples: list[Sample] = field(default_factory=list)  # samples with no problem
     problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # not errors: e.g. A resized onto B's grid
     rows_total: int = 0
     invalid_rows: int = 0  # rows (in the checked splits) that are not usable
 
@@ -36,24 +38,23 @@ class ValidationReport:
 
 
 class _ImageProbe:
-    """Decodes each referenced file once (pairs share images) and remembers size or error."""
+    """Decodes each referenced file once (pairs share images) and remembers size or error.
 
-    def __init__(self, root: Path) -> None:
+    With `facts`, files already decoded by an earlier run (same size, mtime and inode) are not
+    decoded again.
+    """
+
+    def __init__(self, root: Path, facts: FileFacts | None = None) -> None:
         self.root = root
+        self.facts = facts or FileFacts()
         self._seen: dict[str, tuple[tuple[int, int] | None, str | None]] = {}
 
     def size_or_error(self, rel: str, is_mask: bool = False) -> tuple[tuple[int, int] | None, str | None]:
         if rel not in self._seen:
             try:
                 path = resolve_dataset_path(self.root, rel)
-                if is_mask:  # masks are single-channel; only their decodability and size matter
-                    if not path.is_file():
-                        raise ImageLoadError(f"{path}: file not found")
-                    with Image.open(path) as mask:
-                        mask.load()
-                        self._seen[rel] = (mask.size, None)
-                else:
-                    self._seen[rel] = (load_image(path).size, None)
+                decode = _decoded_mask_size if is_mask else _decoded_image_size
+                self._seen[rel] = (self.facts.image_size(path, decode), None)
             except (UnsafePathError, ImageLoadError) as exc:
                 self._seen[rel] = (None, str(exc))
             except (OSError, SyntaxError, ValueError) as exc:
@@ -61,7 +62,22 @@ class _ImageProbe:
         return self._seen[rel]
 
 
-def _check_sample(sample: Sample, line: int, probe: _ImageProbe, check_images: bool) -> list[Problem]:
+def _decoded_image_size(path: Path) -> tuple[int, int]:
+    return load_image(path).size
+
+
+def _decoded_mask_size(path: Path) -> tuple[int, int]:
+    """Masks are single-channel; only their decodability and size matter."""
+    if not path.is_file():
+        raise ImageLoadError(f"{path}: file not found")
+    with Image.open(path) as mask:
+        mask.load()
+        return mask.size
+
+
+def _check_sample(
+    sample: Sample, line: int, probe: _ImageProbe, check_images: bool, notes: list[Problem]
+) -> list[Problem]:
     problems: list[Problem] = []
 
     def add(field_name: str, message: str) -> None:
@@ -95,6 +111,17 @@ def _check_sample(sample: Sample, line: int, probe: _ImageProbe, check_images: b
         add("width", f"is {sample.width} but image B is {width} px wide")
     if sample.height is not None and sample.height != height:
         add("height", f"is {sample.height} but image B is {height} px high")
+    if "image_a" in sizes and sizes["image_a"] != (width, height):
+        notes.append(
+            Problem(
+                MANIFEST_NAME,
+                line,
+                "image_a",
+                f"is {sizes['image_a'][0]}x{sizes['image_a'][1]} but image B is {width}x{height}; "
+                "A is resized onto B's grid before models see it",
+                sample.id,
+            )
+        )
     if "mask_b" in sizes and sizes["mask_b"] != (width, height):
         add("mask_b", f"has size {sizes['mask_b']} but image B has {(width, height)}")
     x1, y1, x2, y2 = sample.box
@@ -104,7 +131,9 @@ def _check_sample(sample: Sample, line: int, probe: _ImageProbe, check_images: b
     return problems
 
 
-def validate_dataset(root: Path, splits: set[str] | None = None, check_images: bool = True) -> ValidationReport:
+def validate_dataset(
+    root: Path, splits: set[str] | None = None, check_images: bool = True, facts: FileFacts | None = None
+) -> ValidationReport:
     """Check a dataset folder; only samples of `splits` (all when None) are checked.
 
     Rows that could not be parsed at all (bad JSON, missing fields) are reported whatever the
@@ -115,11 +144,11 @@ def validate_dataset(root: Path, splits: set[str] | None = None, check_images: b
     report = ValidationReport(root=root, rows_total=read.rows_total)
     report.problems.extend(read.problems)
     report.invalid_rows = len({p.line for p in read.problems})
-    probe = _ImageProbe(root)
+    probe = _ImageProbe(root, facts)
     for sample in read.samples:
         if splits is not None and sample.split not in splits:
             continue
-        problems = _check_sample(sample, read.lines[sample.id], probe, check_images)
+        problems = _check_sample(sample, read.lines[sample.id], probe, check_images, report.notes)
         if problems:
             report.problems.extend(problems)
             report.invalid_rows += 1

@@ -1,4 +1,4 @@
-"""The markdown leaderboard: one row per model, overall and per edit type, with 95% CIs."""
+"""The markdown leaderboard: per model overall, per edit type and size with 95% CIs, cost, controls, failures."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.schema import EDIT_TYPES
+from harness.report.controls import CONTROL_DESCRIPTIONS, CONTROL_KINDS, control_accuracy, split_controls
+from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.runs import LoadedRun, merge_runs
 from harness.run_folder import ModelRecord, write_text_atomic
 
@@ -34,22 +36,25 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def _ranked(entries: list[ModelRecord]) -> list[ModelRecord]:
-    done = [e for e in entries if e.status == "done" and e.metrics]
+def ranked_models(entries: list[ModelRecord]) -> list[ModelRecord]:
+    """Models that ran (control runs left out), best Acc@0.5 first."""
+    models, _ = split_controls(entries)
+    done = [e for e in models if e.status == "done" and e.metrics]
     return sorted(done, key=lambda e: (-(e.metrics["overall"]["acc@0.5"]["value"] or 0.0), e.name))
 
 
-def _edit_types(entries: list[ModelRecord]) -> list[str]:
+def edit_types_of(entries: list[ModelRecord]) -> list[str]:
     seen = {k for e in entries if e.metrics for k in e.metrics.get("by", {}).get("edit_type", {})}
     return [t for t in EDIT_TYPES if t in seen] + sorted(seen - set(EDIT_TYPES))
 
 
-def render_leaderboard(runs: list[LoadedRun]) -> str:
+def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str, int]] | None = None) -> str:
+    """The whole markdown page; `failure_counts` ({model: {class: count}}) adds the taxonomy table."""
     entries = merge_runs(runs)
     first = runs[-1].info
     dataset = first["dataset"]
-    ranked = _ranked(entries)
-    edit_types = _edit_types(ranked)
+    ranked = ranked_models(entries)
+    edit_types = edit_types_of(ranked)
     lines = [
         f"# IDG leaderboard: {dataset['name']} / {first['config']['split']}",
         "",
@@ -100,6 +105,10 @@ def render_leaderboard(runs: list[LoadedRun]) -> str:
             rows.append([f"`{e.name}`"] + [format_metric(by.get(g, {}).get(metric)) for g in groups])
         counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
         lines += _table(["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups], rows)
+    lines += _cost_section(ranked)
+    lines += _controls_section(entries)
+    if failure_counts:
+        lines += _failure_section(ranked, failure_counts)
     not_run = [e for e in entries if e.status != "done"]
     if not_run:
         lines += ["", "## Models not run", ""]
@@ -111,7 +120,74 @@ def render_leaderboard(runs: list[LoadedRun]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_leaderboard(runs: list[LoadedRun], out_dir: Path) -> Path:
+def _cost_section(ranked: list[ModelRecord]) -> list[str]:
+    rows = [[f"`{e.name}`"] + [cell for _, cell in cost_cells(e.info)] for e in ranked]
+    header = ["Model"] + [name for name, _ in cost_cells({})]
+    return ["", "## Size and speed", ""] + _table(header, rows)
+
+
+def cost_cells(info: dict[str, Any]) -> list[tuple[str, str]]:
+    """(column, text) pairs of a model's size, speed and memory from its run.json entry."""
+
+    def fmt(key: str, pattern: str) -> str:
+        value = info.get(key)
+        return "—" if value is None else pattern.format(value)
+
+    params = info.get("params")
+    return [
+        ("Params (M)", "—" if params is None else f"{params / 1e6:.1f}"),
+        ("ms / sample", fmt("ms_per_computed_sample", "{:.1f}")),
+        ("samples / s", fmt("samples_per_second", "{:.1f}")),
+        ("Peak RSS (MB)", fmt("peak_rss_mb", "{:,.0f}")),
+        ("CUDA peak (MB)", fmt("cuda_peak_mb", "{:,.0f}")),
+        ("Computed / cached", f"{info.get('computed', '—')} / {info.get('cached', '—')}"),
+    ]
+
+
+def _controls_section(entries: list[ModelRecord]) -> list[str]:
+    _, controls = split_controls(entries)
+    if not controls:
+        return []
+    table = control_accuracy(controls)
+    normal = {e.name: e.metrics["overall"]["acc@0.5"] for e in entries if e.status == "done" and e.metrics}
+    rows = []
+    for base in sorted(table):
+        row = [f"`{base}`", format_metric(normal.get(base))]
+        for kind in CONTROL_KINDS:
+            block = table[base].get(kind)
+            row.append(format_metric(block) + drop_text(normal.get(base), block))
+        rows.append(row)
+    return (
+        ["", "## Controls (Acc@0.5; drop from the normal run in brackets after ↓)", ""]
+        + _table(["Model", "normal", *CONTROL_KINDS], rows)
+        + [""]
+        + [f"- `{kind}`: {CONTROL_DESCRIPTIONS[kind]}" for kind in CONTROL_KINDS]
+    )
+
+
+def drop_text(normal: dict | None, control: dict | None) -> str:
+    if not normal or not control or normal.get("value") is None or control.get("value") is None:
+        return ""
+    return f" ↓{100 * (normal['value'] - control['value']):.1f}"
+
+
+def _failure_section(ranked: list[ModelRecord], counts: dict[str, dict[str, int]]) -> list[str]:
+    rows = [
+        [f"`{e.name}`", str(counts[e.name].get(HIT, 0))] + [str(counts[e.name].get(c, 0)) for c in FAILURE_CLASSES]
+        for e in ranked
+        if e.name in counts
+    ]
+    return (
+        ["", "## Failure taxonomy (samples per class)", ""]
+        + _table(["Model", HIT, *FAILURE_CLASSES], rows)
+        + [""]
+        + [f"- `{c}`: {FAILURE_DESCRIPTIONS[c]}" for c in FAILURE_CLASSES]
+    )
+
+
+def write_leaderboard(
+    runs: list[LoadedRun], out_dir: Path, failure_counts: dict[str, dict[str, int]] | None = None
+) -> Path:
     path = Path(out_dir) / LEADERBOARD_MD
-    write_text_atomic(path, render_leaderboard(runs))
+    write_text_atomic(path, render_leaderboard(runs, failure_counts))
     return path

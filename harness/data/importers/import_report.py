@@ -1,0 +1,59 @@
+"""What an import did: rows read, imported and failed, with every failed row located and explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.data.manifest import Problem
+from harness.errors import HarnessError
+
+
+class ImportSourceError(HarnessError):
+    """The source file cannot be read as the format at all (not JSON, wrong top-level shape, no header)."""
+
+
+class RowRejected(Exception):
+    """Raised inside an importer's per-row code: this row cannot be converted, and why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"field '{field}' {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One source row (record, CSV line, COCO annotation) that was not imported."""
+
+    file: str
+    location: str  # "record 3", "line 7", "annotations[4]": how a user finds the row in the source
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.location}: field '{self.field}' {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import; `dataset.json` records its counts and problems."""
+
+    format: str
+    source: Path
+    out: Path
+    rows_read: int = 0
+    imported: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    images_placed: int = 0
+    hardlink_fallbacks: int = 0  # hardlinks that had to be copies (source on another filesystem)
+    output_problems: list[Problem] = field(default_factory=list)  # the written dataset's own validation
+
+    @property
+    def failed(self) -> int:
+        """Rows not imported (problems may also name whole groups, e.g. a COCO pair, besides rows)."""
+        return self.rows_read - self.imported
+
+    @property
+    def ok(self) -> bool:
+        return self.imported > 0 and not self.output_problems

@@ -1,0 +1,90 @@
+"""Process-group context for sharded runs under `torchrun` (gloo on CPU, nccl on GPU).
+
+Outside torchrun (no WORLD_SIZE in the environment, or 1) everything here is a no-op, so a
+single-process run never imports torch.distributed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# Rank 0 merges and scores after the others finish; slow adapters on big shards need headroom.
+COLLECTIVE_TIMEOUT = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """This process's place in the job: rank, world size and local rank (GPU index)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def shard(self, items: list[T]) -> list[T]:
+        """This rank's share: every world_size-th item, so each rank sees every stratum."""
+        return items[self.rank :: self.world_size]
+
+    def broadcast(self, value: Any) -> Any:
+        """Rank 0's value on every rank."""
+        if not self.active:
+            return value
+        import torch.distributed as dist
+
+        holder = [value]
+        dist.broadcast_object_list(holder, src=0)
+        return holder[0]
+
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's value, in rank order, on every rank."""
+        if not self.active:
+            return [value]
+        import torch.distributed as dist
+
+        out: list[Any] = [None] * self.world_size
+        dist.all_gather_object(out, value)
+        return out
+
+    def barrier(self) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def close(self) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+
+
+def init_from_env(device: str) -> DistContext:
+    """Join torchrun's process group if this process was started by torchrun with >1 ranks."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistContext()
+    import torch
+    import torch.distributed as dist
+
+    rank = int(os.environ["RANK"])
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    uses_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    if uses_cuda:
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        # Object collectives on nccl need the current device set (above); gloo serves the CPU.
+        dist.init_process_group(backend="nccl" if uses_cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
+    return DistContext(rank=rank, world_size=world_size, local_rank=local_rank)

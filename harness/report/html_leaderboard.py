@@ -1,0 +1,223 @@
+"""`leaderboards/index.html`: sortable tables with CIs, size/speed, failure classes and inline plots."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from harness.report import plots
+from harness.report.controls import CONTROL_DESCRIPTIONS, CONTROL_KINDS, control_accuracy, split_controls
+from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
+from harness.report.html_page import Cell, esc, html_document, html_table, metric_cell, number_cell
+from harness.report.leaderboard import SIZE_BUCKETS, cost_cells, edit_types_of, ranked_models
+from harness.report.per_sample import SampleResult
+from harness.report.runs import LoadedRun, merge_runs
+from harness.run_folder import ModelRecord
+
+
+def _value_ci(block: dict | None) -> tuple[float | None, float | None, float | None]:
+    if not block or block.get("value") is None:
+        return None, None, None
+    ci = block.get("ci") or [None, None]
+    return (
+        100 * block["value"],
+        None if ci[0] is None else 100 * ci[0],
+        None if ci[1] is None else 100 * ci[1],
+    )
+
+
+def _overall_table(ranked: list[ModelRecord], gallery_links: dict[str, str]) -> str:
+    rows = []
+    for rank, e in enumerate(ranked, start=1):
+        o = e.metrics["overall"]
+        link = gallery_links.get(e.name)
+        name = f"<code>{esc(e.name)}</code>" + (f' <a href="{esc(link)}">failures</a>' if link else "")
+        ap50 = o.get("ap50")
+        rows.append(
+            [
+                number_cell(rank),
+                Cell(name, numeric=False),
+                number_cell(o["n"]),
+                metric_cell(o["acc@0.5"]),
+                metric_cell(o["miou"]),
+                metric_cell(o["acc@0.25"]),
+                metric_cell(o["acc@0.75"]),
+                metric_cell(o["ciou"]),
+                number_cell(None if ap50 is None else 100 * ap50, "{:.1f}"),
+                number_cell(e.metrics.get("errors", 0)),
+            ]
+        )
+    header = ["#", "Model", "N", "Acc@0.5", "mIoU", "Acc@0.25", "Acc@0.75", "cIoU", "AP50", "Errors"]
+    return html_table(header, rows, table_id="overall")
+
+
+def _stratum_table(ranked: list[ModelRecord], stratum: str, groups: list[str], metric: str, table_id: str) -> str:
+    counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
+    rows = []
+    for e in ranked:
+        by = e.metrics.get("by", {}).get(stratum, {})
+        rows.append([Cell(f"<code>{esc(e.name)}</code>", numeric=False)] + [metric_cell(by.get(g, {}).get(metric)) for g in groups])
+    header = ["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups]
+    return html_table(header, rows, table_id=table_id)
+
+
+def _cost_table(ranked: list[ModelRecord]) -> str:
+    rows = []
+    for e in ranked:
+        info = e.info
+        params = info.get("params")
+        rows.append(
+            [
+                Cell(f"<code>{esc(e.name)}</code>", numeric=False),
+                number_cell(None if params is None else params / 1e6, "{:.1f}"),
+                number_cell(info.get("ms_per_computed_sample"), "{:.1f}"),
+                number_cell(info.get("samples_per_second"), "{:.1f}"),
+                number_cell(info.get("peak_rss_mb"), "{:,.0f}"),
+                number_cell(info.get("cuda_peak_mb"), "{:,.0f}"),
+                number_cell(info.get("computed")),
+                number_cell(info.get("cached")),
+            ]
+        )
+    names = [name for name, _ in cost_cells({})][:-1]
+    return html_table(["Model", *names, "Computed", "Cached"], rows, table_id="cost")
+
+
+def _failure_table(ranked: list[ModelRecord], counts: dict[str, Counter], gallery_links: dict[str, str]) -> str:
+    rows = []
+    for e in ranked:
+        if e.name not in counts:
+            continue
+        link = gallery_links.get(e.name)
+        name = f"<code>{esc(e.name)}</code>" + (f' <a href="{esc(link)}">gallery</a>' if link else "")
+        rows.append(
+            [Cell(name, numeric=False), number_cell(counts[e.name].get(HIT, 0))]
+            + [number_cell(counts[e.name].get(c, 0)) for c in FAILURE_CLASSES]
+        )
+    legend = "".join(f"<li><b>{esc(c)}</b>: {esc(FAILURE_DESCRIPTIONS[c])}</li>" for c in FAILURE_CLASSES)
+    return html_table(["Model", HIT, *FAILURE_CLASSES], rows, table_id="failures") + f'<ul class="note">{legend}</ul>'
+
+
+def _controls_html(entries: list[ModelRecord]) -> str:
+    _, controls = split_controls(entries)
+    if not controls:
+        return ""
+    table = control_accuracy(controls)
+    normal = {e.name: e.metrics["overall"]["acc@0.5"] for e in entries if e.status == "done" and e.metrics}
+    rows, series = [], {"normal": []}
+    series.update({kind: [] for kind in CONTROL_KINDS})
+    bases = sorted(table)
+    for base in bases:
+        row = [Cell(f"<code>{esc(base)}</code>", numeric=False), metric_cell(normal.get(base))]
+        series["normal"].append(_value_ci(normal.get(base)))
+        for kind in CONTROL_KINDS:
+            block = table[base].get(kind)
+            series[kind].append(_value_ci(block))
+            drop = None
+            if block and normal.get(base) and block.get("value") is not None and normal[base].get("value") is not None:
+                drop = 100 * (normal[base]["value"] - block["value"])
+            row += [metric_cell(block), number_cell(drop, "{:+.1f}")]
+        rows.append(row)
+    header = ["Model", "normal"] + [f"{k}{suffix}" for k in CONTROL_KINDS for suffix in ("", " drop")]
+    image = plots.grouped_bars(bases, series, "Acc@0.5 under controls", "Acc@0.5 (%)")
+    notes = "".join(f"<li><b>{esc(k)}</b>: {esc(CONTROL_DESCRIPTIONS[k])}</li>" for k in CONTROL_KINDS)
+    return (
+        "<h2>Controls</h2>"
+        + html_table(header, rows, table_id="controls")
+        + f'<ul class="note">{notes}</ul>'
+        + _figure(image, "Acc@0.5 of each model's normal run and its controls (95% CIs)")
+    )
+
+
+def _figure(uri: str, caption: str) -> str:
+    return f'<figure><img src="{uri}" alt="{esc(caption)}"><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def _plots_html(
+    ranked: list[ModelRecord],
+    edit_types: list[str],
+    sample_results: dict[str, list[SampleResult]],
+    counts: dict[str, Counter],
+) -> str:
+    names = [e.name for e in ranked]
+    acc = np.array(
+        [
+            [
+                np.nan
+                if (v := e.metrics.get("by", {}).get("edit_type", {}).get(t, {}).get("acc@0.5", {}).get("value")) is None
+                else 100 * v
+                for t in edit_types
+            ]
+            for e in ranked
+        ],
+        dtype=float,
+    ).reshape(len(ranked), len(edit_types))
+    figures = [_figure(plots.edit_type_heatmap(names, edit_types, acc), "Acc@0.5 by edit type and model")]
+    ious = {n: np.array([r.iou for r in sample_results[n]]) for n in names if n in sample_results}
+    if ious:
+        figures.append(_figure(plots.accuracy_vs_threshold(ious), "Acc@τ as the IoU threshold τ varies"))
+        figures.append(_figure(plots.iou_distribution(ious), "Distribution of top-1 IoU (log scale above 1%)"))
+    sizes = {
+        e.name: [_value_ci(e.metrics.get("by", {}).get("size", {}).get(s, {}).get("acc@0.5")) for s in SIZE_BUCKETS]
+        for e in ranked
+    }
+    figures.append(
+        _figure(
+            plots.grouped_bars(list(SIZE_BUCKETS), sizes, "Acc@0.5 by target size", "Acc@0.5 (%)"),
+            "Acc@0.5 by COCO size bucket of the target (95% CIs)",
+        )
+    )
+    if counts:
+        shown = [n for n in names if n in counts]
+        classes = [HIT, *FAILURE_CLASSES]
+        matrix = np.array([[counts[n].get(c, 0) for c in classes] for n in shown])
+        figures.append(_figure(plots.failure_class_bars(shown, classes, matrix), "Outcome classes per model"))
+    return '<div class="plots">' + "".join(figures) + "</div>"
+
+
+def render_html_leaderboard(
+    runs: list[LoadedRun],
+    sample_results: dict[str, list[SampleResult]] | None = None,
+    gallery_links: dict[str, str] | None = None,
+    notes: list[str] | None = None,
+) -> str:
+    """The whole page. Without `sample_results` (dataset not at hand) the per-sample parts are left out."""
+    entries = merge_runs(runs)
+    sample_results = sample_results or {}
+    gallery_links = gallery_links or {}
+    last = runs[-1].info
+    dataset = last["dataset"]
+    split = last["config"]["split"]
+    ranked = ranked_models(entries)
+    edit_types = edit_types_of(ranked)
+    counts = {name: Counter(r.failure for r in results) for name, results in sample_results.items()}
+    title = f"IDG leaderboard: {dataset['name']} / {split}"
+    sources = ", ".join(f"<code>results/{esc(r.run_id)}</code>" for r in runs)
+    parts = [
+        f"<h1>{esc(title)}</h1>",
+        f'<p class="note">Generated by <code>harness report</code> from {sources}; do not edit by hand. '
+        f"Dataset {esc(dataset['name'])} (version {esc(dataset.get('version') or '—')}, fingerprint "
+        f"<code>{esc(dataset['fingerprint'][:16])}</code>), split <code>{esc(split)}</code>, "
+        f"{esc(dataset['n_samples'])} samples scored, {esc(dataset['invalid']['count'])} invalid samples skipped. "
+        "Scores in percent; small grey brackets are 95% bootstrap confidence intervals (seeded). "
+        "Click a column header to sort.</p>",
+    ]
+    parts += [f'<p class="note">{esc(note)}</p>' for note in notes or []]
+    parts += ["<h2>Overall</h2>", _overall_table(ranked, gallery_links)]
+    parts += ["<h2>Acc@0.5 by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "acc@0.5", "edit-acc")]
+    parts += ["<h2>mIoU by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "miou", "edit-miou")]
+    parts += ["<h2>Acc@0.5 by target size</h2>", _stratum_table(ranked, "size", list(SIZE_BUCKETS), "acc@0.5", "size")]
+    parts += ["<h2>Size and speed</h2>", _cost_table(ranked)]
+    if counts:
+        parts += ["<h2>Failure taxonomy</h2>", _failure_table(ranked, counts, gallery_links)]
+    parts.append(_controls_html(entries))
+    if ranked:
+        parts += ["<h2>Plots</h2>", _plots_html(ranked, edit_types, sample_results, counts)]
+    not_run = sorted((e for e in entries if e.status != "done"), key=lambda e: e.name)
+    if not_run:
+        rows = [
+            [Cell.text(e.name), Cell.text(e.status), Cell.text(e.reason or ""), Cell.text(e.how_to_enable or "")]
+            for e in not_run
+        ]
+        parts += ["<h2>Models not run</h2>", html_table(["Model", "Status", "Why", "How to enable"], rows, table_id="not-run")]
+    return html_document(title, "\n".join(parts))
