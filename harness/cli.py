@@ -121,10 +121,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="recompute every prediction (cache is still written)")
     _add_adapter_option_args(run)
 
-    report = commands.add_parser("report", help="write leaderboards/ from runs")
+    report = commands.add_parser(
+        "report", help="write leaderboards/ (markdown, HTML, galleries, tables) from runs, or compare two models"
+    )
     report.add_argument("runs", type=Path, nargs="*", help="run folders (default: the latest complete run)")
     report.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
     report.add_argument("--out", type=Path, default=DEFAULT_LEADERBOARDS)
+    report.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("M1", "M2"),
+        help="only compare two models: paired bootstrap CI of the accuracy difference, McNemar, disagreement gallery",
+    )
+    report.add_argument(
+        "--table",
+        action="append",
+        metavar="NAME",
+        help="only render the paper table OUT/tables/NAME.yaml to .md and .tex (repeatable)",
+    )
+    report.add_argument("--no-galleries", action="store_true", help="skip the per-model failure galleries")
     return parser
 
 
@@ -241,14 +256,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.report.leaderboard import write_leaderboard
-    from harness.report.runs import latest_complete_run, load_run
+    from harness.report.build_report import write_comparison, write_report
+    from harness.report.paper_tables import write_tables
+    from harness.report.runs import latest_complete_run, load_run, merge_runs
 
     run_dirs = args.runs or [latest_complete_run(args.results_dir)]
     runs = [load_run(d) for d in run_dirs]
-    path = write_leaderboard(runs, args.out)
-    console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
-    console.print(f"Leaderboard written to [bold]{path}[/]")
+    tables_dir = Path(args.out) / "tables"
+    if args.compare:
+        md_path, gallery, markdown = write_comparison(runs, args.out, *args.compare)
+        console.print(markdown, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"Comparison written to [bold]{md_path}[/], disagreement gallery [bold]{gallery}[/]")
+    if args.table:
+        for table in write_tables(tables_dir, merge_runs(runs), args.table):
+            console.print(table.markdown, markup=False, highlight=False, soft_wrap=True)
+            console.print(f"Table written to [bold]{tables_dir / table.name}.md[/] and [bold].tex[/]")
+    if args.compare or args.table:
+        return 0
+    files = write_report(runs, args.out, galleries=not args.no_galleries, log=err_console.print)
+    tables = write_tables(tables_dir, merge_runs(runs)) if tables_dir.is_dir() else []
+    console.print(files.leaderboard_md.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Leaderboard written to [bold]{files.leaderboard_md}[/] and [bold]{files.index_html}[/]")
+    if files.galleries:
+        console.print(f"Failure galleries: {len(files.galleries)} under [bold]{Path(args.out) / 'galleries'}[/]")
+    if tables:
+        console.print(f"Paper tables: {', '.join(t.name for t in tables)} under [bold]{tables_dir}[/]")
+    console.print(f"Report took {files.seconds['total']:.1f} s.")
     return 0
 
 

@@ -60,9 +60,9 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     splits = set(args.split) if args.split else None
     report = validate_dataset(args.dataset, splits=splits, check_images=not args.no_images)
     for problem in report.problems:
-        console.print(str(problem), markup=False, highlight=False)
+        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
     for note in report.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     scope = f" (splits {', '.join(sorted(splits))})" if splits else ""
     if report.ok:
         console.print(f"[green]OK[/]: {args.dataset}{scope}: {len(report.samples)} valid samples, no problems.")
@@ -100,7 +100,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     )
     report = import_dataset(args.format, args.source, args.out, options)
     for problem in report.problems:
-        console.print(str(problem), markup=False, highlight=False)
+        console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
     table = Table(title=f"import {args.format} {args.source} -> {args.out}")
     table.add_column("rows read", justify="right")
     table.add_column("imported", justify="right")

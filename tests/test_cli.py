@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from harness.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_models_lists_builtin_adapters(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,56 +60,6 @@ def test_run_reports_bad_input_clearly(tiny_dataset: Path, tmp_path: Path, capsy
 def test_report_without_runs_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--results-dir", str(tmp_path), "--out", str(tmp_path / "b")]) == 2
     assert "harness run --models all --split test" in capsys.readouterr().err
-
-
-SLOW_RUNNER = textwrap.dedent(
-    """
-    import sys, time
-    from adapters.base import Adapter, Prediction
-    from adapters.registry import register
-
-    @register("test-slow")
-    class Slow(Adapter):
-        def predict(self, batch):
-            time.sleep(float(__import__("os").environ.get("SLOW_SECONDS", "0")))
-            return [Prediction.ranked([[1, 2, 30, 40]], [1.0]) for _ in batch]
-
-    from harness.cli import main
-    sys.exit(main(sys.argv[1:]))
-    """
-)
-
-
-@pytest.mark.slow
-def test_kill_9_then_rerun_recomputes_only_what_is_missing(tiny_dataset: Path, tmp_path: Path) -> None:
-    script = tmp_path / "slow_run.py"
-    script.write_text(SLOW_RUNNER)
-    results = tmp_path / "results"
-    args = [sys.executable, str(script), "run", "--models", "test-slow", "--dataset", str(tiny_dataset)]
-    args += ["--output-dir", str(results), "--batch-size", "1"]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SLOW_SECONDS": "0.4"}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    cache_files: list[Path] = []
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        cache_files = list((results / ".cache").glob("*/*.jsonl")) if (results / ".cache").exists() else []
-        if cache_files and len(cache_files[0].read_text().splitlines()) >= 2:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert cache_files, "the run never cached a prediction"
-    done_before = len(cache_files[0].read_text().splitlines())
-    assert 2 <= done_before < 6
-    env["SLOW_SECONDS"] = "0"
-    subprocess.run(args + ["--run-id", "resumed"], env=env, check=True, capture_output=True)
-    info = json.loads((results / "resumed" / "run.json").read_text())["models"]["test-slow"]
-    assert info["cached"] == done_before and info["computed"] == 6 - done_before
-    preds = [
-        json.loads(line) for line in (results / "resumed" / "test-slow" / "predictions.jsonl").read_text().splitlines()
-    ]
-    assert len(preds) == 6 and len({p["id"] for p in preds}) == 6
-    assert all(p["boxes"] == [[1.0, 2.0, 30.0, 40.0]] for p in preds)
 
 
 def test_data_synth_stats_validate_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -249,3 +249,14 @@ def test_extra_strata_from_manifest_attributes(tmp_path: Path) -> None:
     by = result.models[0].metrics["by"]
     assert set(by) == {"edit_type", "size", "lighting"}
     assert {k: v["n"] for k, v in by["lighting"].items()} == {"bright": 2, "dark": 2, "unknown": 2}
+
+
+def test_loader_workers_give_identical_predictions(tiny_dataset: Path, tmp_path: Path) -> None:
+    runs = [
+        run_evaluation(
+            _config(tiny_dataset, tmp_path / f"w{w}", ["pixel-diff"], batch_size=2, loader_workers=w, use_cache=False),
+            QUIET,
+        )
+        for w in (0, 2)
+    ]
+    assert _predictions(runs[0].run_dir, "pixel-diff") == _predictions(runs[1].run_dir, "pixel-diff")

@@ -134,7 +134,7 @@ def _comparison_html(comparison: ModelComparison) -> str:
             number_cell(100 * row.acc_a, "{:.1f}"),
             number_cell(100 * row.acc_b, "{:.1f}"),
             Cell(
-                f"{100 * row.diff:+.1f} <span class=\"ci\">[{100 * row.ci[0]:+.1f}, {100 * row.ci[1]:+.1f}]</span>",
+                f'{100 * row.diff:+.1f} <span class="ci">[{100 * row.ci[0]:+.1f}, {100 * row.ci[1]:+.1f}]</span>',
                 sort=100 * row.diff,
             ),
             number_cell(row.a_only),

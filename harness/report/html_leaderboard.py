@@ -57,7 +57,10 @@ def _stratum_table(ranked: list[ModelRecord], stratum: str, groups: list[str], m
     rows = []
     for e in ranked:
         by = e.metrics.get("by", {}).get(stratum, {})
-        rows.append([Cell(f"<code>{esc(e.name)}</code>", numeric=False)] + [metric_cell(by.get(g, {}).get(metric)) for g in groups])
+        rows.append(
+            [Cell(f"<code>{esc(e.name)}</code>", numeric=False)]
+            + [metric_cell(by.get(g, {}).get(metric)) for g in groups]
+        )
     header = ["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups]
     return html_table(header, rows, table_id=table_id)
 
@@ -144,7 +147,8 @@ def _plots_html(
         [
             [
                 np.nan
-                if (v := e.metrics.get("by", {}).get("edit_type", {}).get(t, {}).get("acc@0.5", {}).get("value")) is None
+                if (v := e.metrics.get("by", {}).get("edit_type", {}).get(t, {}).get("acc@0.5", {}).get("value"))
+                is None
                 else 100 * v
                 for t in edit_types
             ]
@@ -219,5 +223,8 @@ def render_html_leaderboard(
             [Cell.text(e.name), Cell.text(e.status), Cell.text(e.reason or ""), Cell.text(e.how_to_enable or "")]
             for e in not_run
         ]
-        parts += ["<h2>Models not run</h2>", html_table(["Model", "Status", "Why", "How to enable"], rows, table_id="not-run")]
+        parts += [
+            "<h2>Models not run</h2>",
+            html_table(["Model", "Status", "Why", "How to enable"], rows, table_id="not-run"),
+        ]
     return html_document(title, "\n".join(parts))

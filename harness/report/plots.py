@@ -13,6 +13,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 DPI = 100
+# Hits green, "saw the wrong change" orange, "saw no change" grey, boxing problems blue/purple, failures red.
+CLASS_COLOURS = {
+    "hit": "#2ca02c",
+    "wrong-difference": "#ff7f0e",
+    "unchanged-region": "#8c8c8c",
+    "loose-box": "#1f77b4",
+    "off-target": "#9467bd",
+    "no-prediction": "#8c564b",
+    "error": "#d62728",
+}
 MAX_MODELS_PLOTTED = 12  # more curves or bars than this are unreadable; the tables list every model
 
 
@@ -119,9 +129,10 @@ def failure_class_bars(models: Sequence[str], classes: Sequence[str], counts: np
     totals = counts.sum(axis=1, keepdims=True)
     shares = 100 * np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
     left = np.zeros(len(models))
-    colours = plt.get_cmap("tab10").colors
+    fallback = plt.get_cmap("tab10").colors
     for j, name in enumerate(classes):
-        ax.barh(range(len(models)), shares[:, j], left=left, label=name, color=colours[j % len(colours)])
+        colour = CLASS_COLOURS.get(name, fallback[j % len(fallback)])
+        ax.barh(range(len(models)), shares[:, j], left=left, label=name, color=colour)
         left += shares[:, j]
     ax.set_yticks(range(len(models)), labels=models)
     ax.invert_yaxis()

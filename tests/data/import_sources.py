@@ -9,7 +9,9 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 
-def write_image(path: Path, size: tuple[int, int], rect: tuple[int, int, int, int] | None = None, shade: int = 0) -> None:
+def write_image(
+    path: Path, size: tuple[int, int], rect: tuple[int, int, int, int] | None = None, shade: int = 0
+) -> None:
     """A flat image, with a filled rectangle (the difference) when `rect` is given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.new("RGB", size, (40 + shade, 90, 160))
@@ -70,7 +72,8 @@ def write_csv(src: Path, outside: Path) -> tuple[Path, list[tuple[float, float, 
 
 def write_coco_pairs(src: Path) -> tuple[Path, list[tuple[float, float, float, float]]]:
     """Annotations 0 and 1 are good (1 finds its pair by image_id); 2 belongs to a pair whose B id
-    is missing, 3 has a zero-width bbox, 4 names no known pair, 5 an image whose declared size is wrong."""
+    is missing, 3 has a zero-width bbox, 4 names no known pair, 5 an image whose declared size is wrong;
+    pairs[3] repeats the id of pairs[0]."""
     write_image(src / "img" / "1.png", (64, 48))
     write_image(src / "img" / "2.png", (64, 48), rect=(8, 8, 23, 15))
     write_image(src / "img" / "3.png", (64, 48), shade=30)
@@ -85,6 +88,7 @@ def write_coco_pairs(src: Path) -> tuple[Path, list[tuple[float, float, float, f
             {"id": "p1", "image_a": 1, "image_b": 2, "split": "test"},
             {"id": "p2", "image_a": 1, "image_b": 99},
             {"id": "p3", "image_a": 1, "image_b": 4},
+            {"id": "p1", "image_a": 2, "image_b": 1},
         ],
         "annotations": [
             {"id": 10, "pair_id": "p1", "image_id": 2, "bbox": [8, 8, 16, 8], "query": "the bar", "edit_type": "add"},

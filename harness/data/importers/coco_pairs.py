@@ -42,8 +42,8 @@ class _Pair:
 def _load(source: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(source).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportSourceError(f"{source}: not a JSON file ({exc})") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportSourceError(f"{source}: cannot read as JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ImportSourceError(f"{source}: COCO data must be a JSON object, got {type(data).__name__}")
     for key in ("images", "annotations", "pairs"):
@@ -113,6 +113,9 @@ def import_coco_pairs(source: Path, out: Path, options: ImportOptions) -> Import
     pairs_by_b: dict[Any, list[Any]] = {}
     for index, record in enumerate(data["pairs"]):
         key = _hashable(record.get("id", index)) if isinstance(record, dict) else index
+        if key in pairs:
+            session.reject(f"pairs[{index}]", "id", f"duplicates pair id {key!r}; the first pair with it is used")
+            continue
         try:
             pairs[key] = _pair(session, images, index, record)
             pairs_by_b.setdefault(_hashable(record.get("image_b")), []).append(key)

@@ -159,6 +159,7 @@ class ImportSession:
             "images": {"link": self.options.link, "files": report.images_placed},
             "counts": {"rows_read": report.rows_read, "imported": report.imported, "failed": report.failed},
             "problems": [str(p) for p in report.problems[:MAX_PROBLEMS_IN_INFO]],
+            "problems_total": len(report.problems),
             "splits": splits,
             "evaluation_only": "train" not in splits,
             "edit_types": [t for t in EDIT_TYPES if t in present] + sorted(present - set(EDIT_TYPES)),

@@ -23,8 +23,8 @@ FORMAT = "mig-bench"
 def _load_records(source: Path) -> list[Any]:
     try:
         records = json.loads(Path(source).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportSourceError(f"{source}: not a JSON file ({exc})") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ImportSourceError(f"{source}: cannot read as JSON ({exc})") from exc
     if isinstance(records, dict) and isinstance(records.get("data"), list):
         records = records["data"]  # some releases wrap the list
     if not isinstance(records, list):

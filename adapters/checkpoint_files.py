@@ -1,0 +1,85 @@
+"""Loading model weights safely: safetensors, or torch files with `weights_only=True`.
+
+Never unpickles arbitrary objects, so a checkpoint from the internet cannot run code. Adapters
+and DiffTracker load every local weights file through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+SAFETENSORS_SUFFIXES = (".safetensors",)
+TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+
+
+class CheckpointError(Exception):
+    """A weights file is missing, of an unknown kind, or refused as unsafe."""
+
+
+def load_state_dict(path: Path, map_location: str = "cpu") -> dict[str, Any]:
+    """Tensors by name from a `.safetensors` file or a torch file holding only tensors/containers.
+
+    Torch files are read with `weights_only=True`: pickled code (custom classes, `__reduce__`
+    tricks) is refused with CheckpointError instead of being executed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: weights file not found")
+    suffix = path.suffix.lower()
+    if suffix in SAFETENSORS_SUFFIXES:
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device=map_location)
+        except Exception as exc:  # safetensors raises its own error types
+            raise CheckpointError(f"{path}: not a valid safetensors file ({exc})") from exc
+    if suffix in TORCH_SUFFIXES:
+        import pickle
+
+        import torch
+
+        try:
+            state = torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as exc:
+            detail = _unpickler_reason(str(exc))
+            raise CheckpointError(
+                f"{path}: refused to load: the weights-only unpickler rejected it ({detail or 'not a torch file'}); "
+                "it holds pickled objects other than tensors, or is not a checkpoint. Convert it to "
+                "safetensors, or re-save only its state_dict"
+            ) from exc
+        except (RuntimeError, EOFError, OSError) as exc:
+            raise CheckpointError(f"{path}: cannot read torch checkpoint ({exc})") from exc
+        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+            state = state["state_dict"]  # Lightning / mmdet style wrappers
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
+        return state
+    raise CheckpointError(f"{path}: unknown weights format {suffix!r}; use .safetensors or one of {TORCH_SUFFIXES}")
+
+
+def _unpickler_reason(message: str) -> str:
+    """The line of torch's weights-only error that says what was refused, without its advice to
+    load with weights_only=False (which is exactly what must not happen)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation")
+    reasons = [
+        line.removeprefix("WeightsUnpickler error:").strip()
+        for line in lines
+        if not line.startswith(boilerplate) and "weights_only" not in line
+    ]
+    return next((r for r in reversed(reasons) if r), "")
+
+
+def weights_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """Content hash of a weights file or directory (sorted files), for adapter fingerprints."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode() + b"\0")
+        with file.open("rb") as fh:
+            while block := fh.read(chunk):
+                digest.update(block)
+    return digest.hexdigest()
