@@ -8,6 +8,7 @@ a file that failed to decode is checked again next time.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ class FileFacts:
                 self._facts = {}  # a damaged cache is only a slower run
 
     def _entry(self, path: Path) -> dict[str, Any]:
-        key = str(path.resolve())
+        key = os.path.abspath(path)  # no symlink resolution: callers pass paths already checked
         stat = _stat_key(path)
         entry = self._facts.get(key)
         if entry is None or entry.get("stat") != stat:

@@ -30,7 +30,8 @@ from harness.data.validate import validate_dataset
 from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
 from harness.file_facts import FileFacts
-from harness.metrics import SampleOutcome, compute_metrics
+from harness.metrics import SampleOutcome
+from harness.metrics_cache import cached_metrics
 from harness.model_evaluation import ModelEvaluation
 from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
 from harness.prediction_record import PredictionRecord
@@ -284,7 +285,8 @@ class _Run:
             records = _merge_rank_files(out, dist.world_size, samples)
         seconds = time.perf_counter() - started
         strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
-        metrics = compute_metrics(outcomes_for(samples, records, config.extra_strata), strata=strata)
+        outcomes = outcomes_for(samples, records, config.extra_strata)
+        metrics = cached_metrics(outcomes, strata, config.output_dir / CACHE_DIR_NAME / "metrics")
         cached = sum(s["cached"] for s in shard_stats)
         computed = len(samples) - cached
         info = {

@@ -6,8 +6,10 @@ A and B are returned on B's pixel grid: when their sizes differ, A is resized to
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -16,16 +18,34 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from harness.errors import ImageLoadError, UnsafePathError
 
 
+@lru_cache(maxsize=64)
+def _resolved_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def resolve_dataset_path(root: Path, rel: str) -> Path:
-    """`root / rel`, refusing absolute paths and anything that resolves outside `root`."""
+    """`root / rel`, refusing absolute paths and anything that resolves outside `root`.
+
+    Symlinks are followed before the check, so a link cannot smuggle a file in from outside.
+    """
     if not isinstance(rel, str) or not rel:
         raise UnsafePathError(f"path {rel!r} must be a non-empty relative path")
     if rel.startswith(("/", "\\")) or Path(rel).is_absolute() or (len(rel) > 1 and rel[1] == ":"):
         raise UnsafePathError(f"path {rel!r} is absolute; manifest paths must be relative to the dataset root")
-    root_resolved = Path(root).resolve()
-    path = (root_resolved / rel).resolve()
-    if path != root_resolved and root_resolved not in path.parents:
+    root_resolved = _resolved_root(str(root))
+    path = _realpath_within(root_resolved, rel)
+    if path is None:
         raise UnsafePathError(f"path {rel!r} escapes the dataset root {root_resolved}")
+    return Path(path)
+
+
+@lru_cache(maxsize=1 << 16)
+def _realpath_within(root_resolved: str, rel: str) -> str | None:
+    """Resolved path of `rel` under the root, or None if it lands outside (memoised: a run asks
+    for each image several times)."""
+    path = os.path.realpath(os.path.join(root_resolved, rel))
+    if path != root_resolved and not path.startswith(root_resolved.rstrip(os.sep) + os.sep):
+        return None
     return path
 
 

@@ -42,15 +42,32 @@ class ManifestReadResult:
     rows_total: int = 0
 
 
+_PARSED: dict[str, tuple[str, ManifestReadResult]] = {}
+
+
 def read_manifest(root: Path) -> ManifestReadResult:
     """Parse `root/manifest.jsonl`, keeping every problem (bad JSON, fields, duplicate ids).
 
     A row with a problem is not returned as a Sample but is always reported; rows after a bad
-    one are still read.
+    one are still read. The parse is remembered while the file is unchanged (validation and the
+    dataset fingerprint both need it); callers must not mutate the result.
     """
     path = Path(root) / MANIFEST_NAME
     if not path.is_file():
         raise ManifestError(f"{path}: no manifest; a dataset folder needs {MANIFEST_NAME} (see DESIGN.md)")
+    st = path.stat()
+    stat_key = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    remembered = _PARSED.get(str(path.resolve()))
+    if remembered is not None and remembered[0] == stat_key:
+        return remembered[1]
+    result = _parse_manifest(path)
+    if len(_PARSED) > 8:
+        _PARSED.clear()
+    _PARSED[str(path.resolve())] = (stat_key, result)
+    return result
+
+
+def _parse_manifest(path: Path) -> ManifestReadResult:
     result = ManifestReadResult()
     seen: dict[str, int] = {}
     try:
