@@ -260,3 +260,16 @@ def test_loader_workers_give_identical_predictions(tiny_dataset: Path, tmp_path:
         for w in (0, 2)
     ]
     assert _predictions(runs[0].run_dir, "pixel-diff") == _predictions(runs[1].run_dir, "pixel-diff")
+
+
+def test_result_files_are_readable_by_others(tiny_dataset: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        result = run_evaluation(_config(tiny_dataset, tmp_path / "res", ["center-prior"]), QUIET)
+    finally:
+        os.umask(old)
+    for path in (result.run_dir / "run.json", result.run_dir / "center-prior" / "metrics.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
