@@ -38,8 +38,7 @@ lint: install-dev
 
 # Speed targets live here, never in unit tests.
 bench: install
-	$(PY) bench/bench_synth.py
-	OPENBLAS_NUM_THREADS=1 $(PY) bench/bench_metrics.py
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) results/.cache

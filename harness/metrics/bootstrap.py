@@ -4,9 +4,10 @@ Resampling n samples with replacement is drawing multinomial counts over the sam
 literally costs n_boot * n random numbers, so large inputs are grouped first:
 
 - 0/1 values (accuracy): the hit count of a resample is exactly Binomial(n, k/n).
-- n <= max_bins: one bin per sample, so the multinomial counts are the exact bootstrap.
+- n <= max_exact (1024, the default test split): one bin per sample, so the multinomial counts
+  are the exact bootstrap.
 - larger n: samples are sorted by their influence on the statistic (the value for a mean,
-  num - ratio * den for a ratio) and cut into max_bins equal-size bins. Counts per bin are drawn
+  num - ratio * den for a ratio) and cut into max_bins (512) equal-size bins. Counts per bin are drawn
   exactly (multinomial); the m draws that land in a bin sum to m * bin mean plus a normal term
   with m times the bin's within-bin (co)variance. Between-bin spread, skew and point masses (e.g.
   all the misses at IoU 0) are kept exactly; only the small spread of neighbouring values inside
@@ -19,7 +20,8 @@ import zlib
 
 import numpy as np
 
-MAX_BINS = 1024  # exact bootstrap up to 1024 samples (the default test split); beyond, binned (see above)
+MAX_EXACT = 1024  # exact bootstrap up to this many samples (the default test split)
+MAX_BINS = 512  # bins beyond that; past ~256 the CIs no longer move (checked against the exact bootstrap)
 
 
 def bootstrap_rng(seed: int, stream: str = "") -> np.random.Generator:
@@ -80,7 +82,7 @@ def bootstrap_replicates(
     else:
         total_den = den.sum()
         influence = num - (num.sum() / total_den if total_den > 0 else 0.0) * den
-    n_bins = min(n, max_bins)
+    n_bins = n if n <= max(MAX_EXACT, max_bins) else max_bins
     if n_bins < n:
         order = np.argsort(influence)  # compute_metrics passes samples in id order, so ties are reproducible
         num = num[order]

