@@ -118,3 +118,21 @@ def read_predictions(path: Path) -> list[PredictionRecord]:
 def read_run_info(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / RUN_INFO_NAME
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def merge_rank_predictions(out: Path, world_size: int, sample_ids: list[str]) -> dict[str, PredictionRecord]:
+    """Rank 0 joins the ranks' prediction files into one predictions.jsonl in manifest order."""
+    records: dict[str, PredictionRecord] = {}
+    parts = [out / f"predictions.rank{r}.jsonl" for r in range(world_size)]
+    for part in parts:
+        records.update((r.id, r) for r in read_predictions(part))
+    missing = [i for i in sample_ids if i not in records]
+    if missing:
+        raise RuntimeError(f"{out}: ranks returned no prediction for {len(missing)} sample(s), e.g. {missing[:3]}")
+    ordered = [records[i] for i in sample_ids]
+    write_text_atomic(
+        out / PREDICTIONS_NAME, "".join(json.dumps(r.to_json_dict(), sort_keys=True) + "\n" for r in ordered)
+    )
+    for part in parts:
+        part.unlink(missing_ok=True)
+    return records

@@ -8,11 +8,9 @@ takes every world_size-th sample and writes its own file; rank 0 merges and scor
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,24 +28,22 @@ from harness.data.validate import validate_dataset
 from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
 from harness.file_facts import FileFacts
-from harness.metrics import SampleOutcome
 from harness.metrics_cache import cached_metrics
 from harness.model_evaluation import ModelEvaluation
 from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
-from harness.prediction_record import PredictionRecord
 from harness.run_environment import run_environment
 from harness.run_folder import (
     METRICS_NAME,
     PREDICTIONS_NAME,
     RUN_INFO_NAME,
     ModelRecord,
+    merge_rank_predictions,
     model_dir_name,
     new_run_id,
-    read_predictions,
     write_json_atomic,
-    write_text_atomic,
 )
 from harness.run_lock import RunLock
+from harness.sample_outcomes import BUILTIN_STRATA, outcomes_for
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
 FILE_FACTS_NAME = "file_facts.json"
@@ -143,34 +139,6 @@ def _fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[s
     }
 
 
-BUILTIN_STRATA = ("edit_type", "size")
-
-
-def sample_strata(sample: Sample, extra: Sequence[str]) -> dict[str, str]:
-    """Edit type, COCO size bucket, and any manifest attributes asked for (`unknown` if absent)."""
-    strata = {"edit_type": sample.edit_type, "size": sample.size_bucket}
-    for name in extra:
-        value = sample.attributes.get(name)
-        strata[name] = "unknown" if value is None else str(value)
-    return strata
-
-
-def outcomes_for(
-    samples: list[Sample], records: dict[str, PredictionRecord], extra_strata: Sequence[str] = ()
-) -> list[SampleOutcome]:
-    return [
-        SampleOutcome(
-            id=s.id,
-            target=s.box,
-            boxes=records[s.id].boxes_array(),
-            scores=records[s.id].scores_array(),
-            error=records[s.id].error,
-            strata=sample_strata(s, extra_strata),
-        )
-        for s in samples
-    ]
-
-
 def _peak_memory_mb(device: str) -> dict[str, float | None]:
     """Process peak RSS so far (Linux reports KiB) and, on CUDA, the peak allocated since reset."""
     peak = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cuda_peak_mb": None}
@@ -191,24 +159,6 @@ def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | 
     except Exception as exc:  # a model that cannot start must not stop the others
         return None, ModelRecord(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
     return adapter, None
-
-
-def _merge_rank_files(out: Path, world_size: int, samples: list[Sample]) -> dict[str, PredictionRecord]:
-    """Rank 0 joins the ranks' prediction files into one predictions.jsonl in manifest order."""
-    records: dict[str, PredictionRecord] = {}
-    parts = [out / f"predictions.rank{r}.jsonl" for r in range(world_size)]
-    for part in parts:
-        records.update((r.id, r) for r in read_predictions(part))
-    missing = [s.id for s in samples if s.id not in records]
-    if missing:
-        raise HarnessError(f"{out}: ranks returned no prediction for {len(missing)} sample(s), e.g. {missing[:3]}")
-    ordered = [records[s.id] for s in samples]
-    write_text_atomic(
-        out / PREDICTIONS_NAME, "".join(json.dumps(r.to_json_dict(), sort_keys=True) + "\n" for r in ordered)
-    )
-    for part in parts:
-        part.unlink(missing_ok=True)
-    return records
 
 
 class _Run:
@@ -282,7 +232,7 @@ class _Run:
         if not dist.is_main:
             return ModelRecord(name, "done")
         if dist.active:
-            records = _merge_rank_files(out, dist.world_size, samples)
+            records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
         seconds = time.perf_counter() - started
         strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
         outcomes = outcomes_for(samples, records, config.extra_strata)
