@@ -94,3 +94,25 @@ def test_a_run_folder_in_use_is_refused(tiny_dataset: Path, tmp_path: Path, caps
         assert "is in use by another harness process" in capsys.readouterr().err
         assert main([*args, "--run-id", "free"]) == 0
     assert main([*args, "--run-id", "busy"]) == 0, "the lock must be released with its holder"
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_share_the_results_folder_safely(tiny_dataset: Path, tmp_path: Path) -> None:
+    from harness.prediction_cache import PredictionCache
+
+    script = tmp_path / "slow_run.py"
+    script.write_text(SLOW_RUNNER)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SLOW_SECONDS": "0.05"}
+    results = tmp_path / "results"
+    procs = [
+        subprocess.Popen(_command(script, tiny_dataset, results, f"run{i}"), env=env, stderr=subprocess.PIPE)
+        for i in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()[-2000:]
+    first, second = ((results / f"run{i}" / "test-slow" / "predictions.jsonl").read_bytes() for i in range(2))
+    assert first == second
+    cache_file = next((results / ".cache" / "test-slow").glob("*.jsonl"))
+    cache = PredictionCache(results, "test-slow", cache_file.stem)
+    assert cache.torn_lines == 0 and len(cache) == 6
