@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--skip-invalid", action="store_true", help="evaluate valid samples of a dataset with problems")
     run.add_argument(
+        "--control",
+        default="",
+        metavar="KIND[,KIND...]|all",
+        help="also run each model under controls: query-shuffle, a-blind, swap (see README)",
+    )
+    run.add_argument(
         "--strata",
         default="",
         metavar="ATTR[,ATTR...]",
@@ -140,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only render the paper table OUT/tables/NAME.yaml to .md and .tex (repeatable)",
     )
     report.add_argument("--no-galleries", action="store_true", help="skip the per-model failure galleries")
+
     return parser
 
 
@@ -188,6 +195,15 @@ def _ensure_default_dataset() -> None:
     err_console.print(f"Generated {report.total_queries} queries in {report.elapsed_s:.1f} s.")
 
 
+def _controls(text: str) -> list[str]:
+    from harness.controls import UnknownControl, parse_controls
+
+    try:
+        return parse_controls(text)
+    except UnknownControl as exc:
+        raise HarnessError(f"--control: {exc}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.adapter_options import load_adapter_options
     from harness.runner import RunConfig, run_evaluation
@@ -212,6 +228,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         adapter_options=load_adapter_options(args.model_config, args.opt),
         extra_strata=[a.strip() for a in args.strata.split(",") if a.strip()],
         loader_workers=max(0, args.loader_workers),
+        controls=_controls(args.control),
         argv=sys.argv[1:],
     )
     try:

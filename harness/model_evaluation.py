@@ -10,9 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from adapters.base import Adapter, PairInput
 from harness.data.schema import Sample
-from harness.pair_loader import iterate_pairs
+from harness.metrics.change_detection import change_confusion
+from harness.pair_loader import LoadedBatch, iterate_pairs
 from harness.prediction_cache import PredictionCache
 from harness.prediction_record import PredictionRecord, check_prediction, error_record
 from harness.run_folder import PredictionsWriter
@@ -52,6 +55,7 @@ class ModelEvaluation:
         batch_size: int,
         use_cache: bool = True,
         loader_workers: int = 0,
+        pair_masks: dict[str, list[str]] | None = None,
     ) -> None:
         self.adapter = adapter
         self.samples = samples
@@ -62,6 +66,7 @@ class ModelEvaluation:
         self.batch_size = batch_size
         self.use_cache = use_cache
         self.loader_workers = loader_workers
+        self.pair_masks = pair_masks
         self.n_cached = 0
 
     def run(self, on_start: Callable[[int, int], None], on_batch: Callable[[int], None]) -> dict[str, PredictionRecord]:
@@ -81,7 +86,7 @@ class ModelEvaluation:
             on_start(len(self.samples), len(cached))
             todo = [s for s in self.samples if s.id not in records]
             batches = [todo[i : i + self.batch_size] for i in range(0, len(todo), self.batch_size)]
-            for loaded in iterate_pairs(self.dataset, batches, self.loader_workers):
+            for loaded in iterate_pairs(self.dataset, batches, self.loader_workers, self.pair_masks):
                 new = self._predict(loaded)
                 self.cache.put_many(new)
                 writer.append(new)
@@ -92,11 +97,11 @@ class ModelEvaluation:
             writer.close()
         return records
 
-    def _predict(self, loaded: list[tuple[Sample, PairInput | str]]) -> list[PredictionRecord]:
-        inputs = [item for _, item in loaded if isinstance(item, PairInput)]
+    def _predict(self, loaded: LoadedBatch) -> list[PredictionRecord]:
+        inputs = [item for _, item, _ in loaded if isinstance(item, PairInput)]
         outputs = iter(predict_isolating_failures(self.adapter, inputs) if inputs else [])
         records = []
-        for sample, item in loaded:
+        for sample, item, changed in loaded:
             fp = self.fps[sample.id]
             if isinstance(item, str):
                 records.append(error_record(sample.id, fp, item))
@@ -106,5 +111,10 @@ class ModelEvaluation:
                 records.append(error_record(sample.id, fp, output))
             else:
                 width, height = item.size
-                records.append(check_prediction(output, sample.id, fp, width, height))
+                record = check_prediction(output, sample.id, fp, width, height)
+                mask = getattr(output, "mask", None)
+                if record.error is None and changed is not None and mask is not None:
+                    if np.shape(mask) == changed.shape:  # an adapter's mask in another frame is not scored
+                        record.change_counts = list(change_confusion(np.asarray(mask) > 0.5, changed))
+                records.append(record)
         return records

@@ -9,23 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from adapters.base import PairInput
-from harness.data.images import ImageCache, load_pair
+from harness.data.images import ImageCache, load_pair, resolve_dataset_path
 from harness.data.schema import Sample
 from harness.errors import HarnessError
 
-LoadedBatch = list[tuple[Sample, "PairInput | str"]]
+# (sample, its PairInput or why it could not be loaded, the pair's true change mask or None)
+LoadedBatch = list[tuple[Sample, "PairInput | str", "np.ndarray | None"]]
 
 
 class PairBatches(Dataset):
     """Item i is batch i, decoded: (sample, PairInput) or (sample, "input: why it failed")."""
 
-    def __init__(self, root: Path, batches: list[list[Sample]]) -> None:
+    def __init__(self, root: Path, batches: list[list[Sample]], pair_masks: dict[str, list[str]] | None = None) -> None:
         self.root = Path(root)
         self.batches = batches
+        self.pair_masks = pair_masks or {}
         self._images: ImageCache | None = None  # made lazily: one per worker process
+        self._masks: dict[str, np.ndarray | None] = {}
 
     def __len__(self) -> int:
         return len(self.batches)
@@ -37,19 +42,40 @@ class PairBatches(Dataset):
         for sample in self.batches[index]:
             try:
                 a, b = load_pair(self.root, sample.image_a, sample.image_b, self._images)
-                loaded.append((sample, PairInput(id=sample.id, image_a=a, image_b=b, query=sample.query)))
+                pair = PairInput(id=sample.id, image_a=a, image_b=b, query=sample.query)
+                loaded.append((sample, pair, self._change_mask(sample.pair_id, b.size)))
             except (HarnessError, ValueError, OSError) as exc:
-                loaded.append((sample, f"input: {exc}"))
+                loaded.append((sample, f"input: {exc}", None))
         return loaded
+
+    def _change_mask(self, pair_id: str, size: tuple[int, int]) -> np.ndarray | None:
+        """Union of the pair's difference masks (True = changed), or None without usable masks."""
+        paths = self.pair_masks.get(pair_id)
+        if not paths:
+            return None
+        if pair_id not in self._masks:
+            if len(self._masks) > 64:
+                self._masks.clear()
+            union = np.zeros(size[::-1], dtype=bool)
+            try:
+                for rel in paths:
+                    with Image.open(resolve_dataset_path(self.root, rel)) as mask:
+                        union |= np.asarray(mask.convert("L")) > 127
+            except (HarnessError, OSError, ValueError):
+                union = None  # a bad mask costs the pixel metrics of this pair, not the sample
+            self._masks[pair_id] = union
+        return self._masks[pair_id]
 
 
 def _as_is(batch: LoadedBatch) -> LoadedBatch:
     return batch
 
 
-def iterate_pairs(root: Path, batches: list[list[Sample]], workers: int = 0) -> Iterator[LoadedBatch]:
+def iterate_pairs(
+    root: Path, batches: list[list[Sample]], workers: int = 0, pair_masks: dict[str, list[str]] | None = None
+) -> Iterator[LoadedBatch]:
     """Decoded batches in order; with `workers` > 0 they are decoded in parallel and prefetched."""
-    dataset = PairBatches(root, batches)
+    dataset = PairBatches(root, batches, pair_masks)
     if workers <= 0 or len(batches) <= 1:
         yield from (dataset[i] for i in range(len(dataset)))
         return

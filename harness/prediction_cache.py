@@ -60,6 +60,7 @@ class PredictionCache:
             boxes=record.boxes,
             scores=record.scores,
             clipped=record.clipped,
+            change_counts=record.change_counts,
         )
 
     def put_many(self, records: list[PredictionRecord]) -> None:

@@ -28,6 +28,7 @@ class PredictionRecord:
     scores: list[float] = field(default_factory=list)
     error: str | None = None
     clipped: bool = False
+    change_counts: list[int] | None = None  # (tp, fp, fn, tn) of the predicted change mask vs the pair's masks
 
     def to_json_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "sample_fp": self.sample_fp, "boxes": self.boxes, "scores": self.scores}
@@ -35,6 +36,8 @@ class PredictionRecord:
             out["error"] = self.error
         if self.clipped:
             out["clipped"] = True
+        if self.change_counts is not None:
+            out["change_counts"] = self.change_counts
         return out
 
     @classmethod
@@ -46,6 +49,7 @@ class PredictionRecord:
             scores=[float(v) for v in row.get("scores", [])],
             error=row.get("error"),
             clipped=bool(row.get("clipped", False)),
+            change_counts=[int(v) for v in row["change_counts"]] if row.get("change_counts") else None,
         )
 
     def boxes_array(self) -> np.ndarray:

@@ -65,7 +65,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 
 def model_dir_name(model: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model)
 
 
 def new_run_id(split: str, results_dir: Path) -> str:

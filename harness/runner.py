@@ -8,8 +8,6 @@ takes every world_size-th sample and writes its own file; rank 0 merges and scor
 
 from __future__ import annotations
 
-import resource
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,29 +19,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.base import Adapter, AdapterUnavailable
 from adapters.registry import UnknownAdapterError, available_names, create_adapter, get_adapter_class
-from harness.data.images import resolve_dataset_path
+from harness.controls import apply_control
 from harness.data.manifest import dataset_fingerprint, read_dataset_info
 from harness.data.schema import Sample
 from harness.data.validate import validate_dataset
 from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
 from harness.file_facts import FileFacts
-from harness.metrics_cache import cached_metrics
-from harness.model_evaluation import ModelEvaluation
-from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
+from harness.model_run import ModelRun
+from harness.prediction_cache import CACHE_DIR_NAME
 from harness.run_environment import run_environment
 from harness.run_folder import (
-    METRICS_NAME,
-    PREDICTIONS_NAME,
     RUN_INFO_NAME,
     ModelRecord,
-    merge_rank_predictions,
-    model_dir_name,
     new_run_id,
     write_json_atomic,
 )
 from harness.run_lock import RunLock
-from harness.sample_outcomes import BUILTIN_STRATA, outcomes_for
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
 FILE_FACTS_NAME = "file_facts.json"
@@ -64,6 +56,7 @@ class RunConfig:
     adapter_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra_strata: list[str] = field(default_factory=list)  # manifest attributes to stratify by
     loader_workers: int = 0  # processes decoding images ahead of the model
+    controls: list[str] = field(default_factory=list)  # query-shuffle, a-blind, swap (harness.controls)
     argv: list[str] = field(default_factory=list)
 
 
@@ -128,27 +121,6 @@ def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tu
     return samples, invalid
 
 
-def _fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[str, str]:
-    return {
-        s.id: sample_fingerprint(
-            s.query,
-            facts.sha256(resolve_dataset_path(root, s.image_a)),
-            facts.sha256(resolve_dataset_path(root, s.image_b)),
-        )
-        for s in samples
-    }
-
-
-def _peak_memory_mb(device: str) -> dict[str, float | None]:
-    """Process peak RSS so far (Linux reports KiB) and, on CUDA, the peak allocated since reset."""
-    peak = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cuda_peak_mb": None}
-    torch = sys.modules.get("torch")
-    if torch is not None and device.startswith("cuda") and torch.cuda.is_available():
-        peak["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-        torch.cuda.reset_peak_memory_stats()
-    return peak
-
-
 def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | None, ModelRecord | None]:
     """The loaded adapter, or the record that says why it cannot run."""
     try:
@@ -197,70 +169,26 @@ class _Run:
             raise HarnessError(outcome[1])
         return self.config.output_dir / outcome[1], lock
 
-    def evaluate_model(
-        self, name: str, samples: list[Sample], shard: list[Sample], device: str, run_dir: Path
-    ) -> ModelRecord:
+    def evaluate_model(self, name: str, samples: list[Sample], device: str, run_dir: Path) -> list[ModelRecord]:
+        """The model's normal run and each asked control, with the adapter loaded once."""
         config, dist = self.config, self.dist
-        started = time.perf_counter()
         adapter, failure = _load_adapter(name, config, device)
         failures = [f for f in dist.gather(failure) if f is not None]
         if failures:
-            return failures[0]
+            return [failures[0]]
         assert adapter is not None
-        out = run_dir / model_dir_name(name)
-        file_name = f"predictions.rank{dist.rank}.jsonl" if dist.active else PREDICTIONS_NAME
-        fps = _fingerprints(config.dataset, shard, self.facts)
-        evaluation = ModelEvaluation(
-            adapter,
-            shard,
-            fps,
-            config.dataset,
-            PredictionCache(config.output_dir, name, adapter.fingerprint()),
-            out / file_name,
-            config.batch_size,
-            use_cache=config.use_cache,
-            loader_workers=config.loader_workers,
-        )
-        label = name if not dist.active else f"{name} (rank 0 of {dist.world_size})"
-        with self.progress() as progress:
-            task = progress.add_task(label, total=len(shard))
-            records = evaluation.run(
-                on_start=lambda total, cached: progress.update(task, total=total, completed=cached),
-                on_batch=lambda n: progress.advance(task, n),
-            )
-        shard_stats = dist.gather({"cached": evaluation.n_cached, **_peak_memory_mb(device)})
-        if not dist.is_main:
-            return ModelRecord(name, "done")
-        if dist.active:
-            records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
-        seconds = time.perf_counter() - started
-        strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
-        outcomes = outcomes_for(samples, records, config.extra_strata)
-        metrics = cached_metrics(outcomes, strata, config.output_dir / CACHE_DIR_NAME / "metrics")
-        cached = sum(s["cached"] for s in shard_stats)
-        computed = len(samples) - cached
-        info = {
-            "fingerprint": adapter.fingerprint(),
-            "options": adapter.options,
-            "uses_query": adapter.uses_query,
-            "uses_image_a": adapter.uses_image_a,
-            "n": len(samples),
-            "computed": computed,
-            "cached": cached,
-            "errors": sum(1 for r in records.values() if r.error),
-            "clipped": sum(1 for r in records.values() if r.clipped),
-            "seconds": round(seconds, 3),
-            "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
-            "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
-            "params": adapter.num_parameters(),
-            "processes": dist.world_size,
-            "peak_rss_mb": max(s["peak_rss_mb"] for s in shard_stats),
-            "cuda_peak_mb": max(
-                (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
-            ),
-        }
-        write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
-        return ModelRecord(name, "done", metrics=metrics, info=info)
+        variants = [(name, samples, {})]
+        for kind in config.controls:
+            control_samples, counts = apply_control(kind, samples, config.dataset)
+            variants.append((f"{name}@{kind}", control_samples, {"control": kind, "base_model": name, **counts}))
+        records, baseline = [], None
+        for record_name, variant_samples, extra in variants:
+            run = ModelRun(adapter, record_name, variant_samples, config, dist, self.facts, device, extra, baseline)
+            with self.progress() as progress:
+                records.append(run.execute(run_dir, progress))
+            if baseline is None:
+                baseline = run.hits  # the normal run comes first; controls are paired against it
+        return records
 
     def run_info(
         self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str
@@ -283,6 +211,7 @@ class _Run:
                 "use_cache": config.use_cache,
                 "adapter_options": config.adapter_options,
                 "extra_strata": config.extra_strata,
+                "controls": config.controls,
             },
             "dataset": {
                 "name": dataset_info.get("name", config.dataset.name),
@@ -309,18 +238,17 @@ class _Run:
             if dist.is_main:
                 write_json_atomic(info_path, run_info)
                 self.facts.save()
-            shard = dist.shard(samples)
             for name in names:
-                result = self.evaluate_model(name, samples, shard, device, run_dir)
-                results.append(result)
-                if dist.is_main:
-                    run_info["models"][name] = {
-                        "status": result.status,
-                        "reason": result.reason,
-                        "how_to_enable": result.how_to_enable,
-                        **result.info,
-                    }
-                    write_json_atomic(info_path, run_info)
+                for result in self.evaluate_model(name, samples, device, run_dir):
+                    results.append(result)
+                    if dist.is_main:
+                        run_info["models"][result.name] = {
+                            "status": result.status,
+                            "reason": result.reason,
+                            "how_to_enable": result.how_to_enable,
+                            **result.info,
+                        }
+                        write_json_atomic(info_path, run_info)
             if dist.is_main:
                 run_info["status"] = "complete"
                 run_info["seconds"] = round(time.perf_counter() - started, 3)

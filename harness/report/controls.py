@@ -13,7 +13,7 @@ from harness.run_folder import ModelRecord
 
 CONTROL_KINDS: tuple[str, ...] = ("query-shuffle", "a-blind", "swap")
 CONTROL_DESCRIPTIONS = {
-    "query-shuffle": "queries shuffled among the samples of the split: how much the model uses the query",
+    "query-shuffle": "each query replaced by another difference's query of the same pair: how much the model uses the query",
     "a-blind": "image A replaced by image B: how much the model uses the before image",
     "swap": "A and B swapped: whether the model knows which image is after",
 }
@@ -57,3 +57,17 @@ def control_accuracy(controls: list[ControlResult], metric: str = "acc@0.5") -> 
     for control in controls:
         table.setdefault(control.base_model, {})[control.kind] = control.entry.metrics["overall"][metric]
     return table
+
+
+def uses_input(control: ControlResult | None) -> str:
+    """`yes (↓x)` when the control's paired Acc@0.5 drop is significant (95% CI above 0), else `no`.
+
+    The drop and its CI are computed by the runner over the same samples (harness.metrics.paired).
+    """
+    if control is None:
+        return "—"
+    drop = control.entry.info.get("drop")
+    if not drop or drop.get("ci") is None or drop["ci"][0] is None:
+        return "—"
+    verdict = "yes" if drop["ci"][0] > 0 else "no"
+    return f"{verdict} (↓{100 * drop['acc@0.5']:.1f} [{100 * drop['ci'][0]:.1f}, {100 * drop['ci'][1]:.1f}])"

@@ -7,10 +7,16 @@ from collections import Counter
 import numpy as np
 
 from harness.report import plots
-from harness.report.controls import CONTROL_DESCRIPTIONS, CONTROL_KINDS, control_accuracy, split_controls
+from harness.report.controls import (
+    CONTROL_DESCRIPTIONS,
+    CONTROL_KINDS,
+    control_accuracy,
+    split_controls,
+    uses_input,
+)
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.html_page import Cell, esc, html_document, html_table, metric_cell, number_cell
-from harness.report.leaderboard import SIZE_BUCKETS, cost_cells, edit_types_of, ranked_models
+from harness.report.leaderboard import PIXEL_COLUMNS, SIZE_BUCKETS, cost_cells, edit_types_of, pixel_rows, ranked_models
 from harness.report.per_sample import SampleResult
 from harness.report.runs import LoadedRun, merge_runs
 from harness.run_folder import ModelRecord
@@ -120,8 +126,14 @@ def _controls_html(entries: list[ModelRecord]) -> str:
             if block and normal.get(base) and block.get("value") is not None and normal[base].get("value") is not None:
                 drop = 100 * (normal[base]["value"] - block["value"])
             row += [metric_cell(block), number_cell(drop, "{:+.1f}")]
+        by_kind = {c.kind: c for c in controls if c.base_model == base}
+        row += [
+            Cell(esc(uses_input(by_kind.get("query-shuffle"))), numeric=False),
+            Cell(esc(uses_input(by_kind.get("a-blind"))), numeric=False),
+        ]
         rows.append(row)
     header = ["Model", "normal"] + [f"{k}{suffix}" for k in CONTROL_KINDS for suffix in ("", " drop")]
+    header += ["Uses query", "Uses A"]
     image = plots.grouped_bars(bases, series, "Acc@0.5 under controls", "Acc@0.5 (%)")
     notes = "".join(f"<li><b>{esc(k)}</b>: {esc(CONTROL_DESCRIPTIONS[k])}</li>" for k in CONTROL_KINDS)
     return (
@@ -212,6 +224,22 @@ def render_html_leaderboard(
     parts += ["<h2>mIoU by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "miou", "edit-miou")]
     parts += ["<h2>Acc@0.5 by target size</h2>", _stratum_table(ranked, "size", list(SIZE_BUCKETS), "acc@0.5", "size")]
     parts += ["<h2>Size and speed</h2>", _cost_table(ranked)]
+    pixel = pixel_rows(ranked)
+    if pixel:
+        rows = [
+            [Cell.text(name)]
+            + [
+                number_cell(v) if k == "pairs" else number_cell(None if v is None else 100 * v, "{:.1f}")
+                for v, (k, _) in zip(values, PIXEL_COLUMNS, strict=True)
+            ]
+            for name, values in pixel
+        ]
+        parts += [
+            "<h2>Pixel-level change detection</h2>",
+            html_table(["Model"] + [t for _, t in PIXEL_COLUMNS], rows, table_id="pixel-change"),
+            '<p class="note">Change class; true/false positives and negatives summed over the pairs of the split '
+            "(one count per pair), then precision, recall, F1 and IoU.</p>",
+        ]
     if counts:
         parts += ["<h2>Failure taxonomy</h2>", _failure_table(ranked, counts, gallery_links)]
     parts.append(_controls_html(entries))

@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.schema import EDIT_TYPES
-from harness.report.controls import CONTROL_DESCRIPTIONS, CONTROL_KINDS, control_accuracy, split_controls
+from harness.report.controls import (
+    CONTROL_DESCRIPTIONS,
+    CONTROL_KINDS,
+    control_accuracy,
+    split_controls,
+    uses_input,
+)
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.runs import LoadedRun, merge_runs
 from harness.run_folder import ModelRecord, write_text_atomic
@@ -106,6 +112,7 @@ def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str
         counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
         lines += _table(["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups], rows)
     lines += _cost_section(ranked)
+    lines += _pixel_section(ranked)
     lines += _controls_section(entries)
     if failure_counts:
         lines += _failure_section(ranked, failure_counts)
@@ -144,11 +151,43 @@ def cost_cells(info: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+PIXEL_COLUMNS = (("pairs", "Pairs"), ("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"), ("iou", "IoU"))
+
+
+def pixel_rows(ranked: list[ModelRecord]) -> list[tuple[str, list[float | int | None]]]:
+    """(model, [pairs, precision, recall, f1, iou]) for models that returned change masks."""
+    rows = []
+    for e in ranked:
+        pixel = e.metrics.get("pixel_change")
+        if pixel:
+            rows.append((e.name, [pixel.get(key) for key, _ in PIXEL_COLUMNS]))
+    return rows
+
+
+def _pixel_section(ranked: list[ModelRecord]) -> list[str]:
+    rows = pixel_rows(ranked)
+    if not rows:
+        return []
+
+    def cell(value: float | int | None, key: str) -> str:
+        if value is None:
+            return "—"
+        return str(value) if key == "pairs" else f"{100 * value:.1f}"
+
+    body = [
+        [f"`{name}`"] + [cell(v, k) for v, (k, _) in zip(values, PIXEL_COLUMNS, strict=True)] for name, values in rows
+    ]
+    return ["", "## Pixel-level change detection (change class, counts summed over the split's pairs)", ""] + _table(
+        ["Model"] + [title for _, title in PIXEL_COLUMNS], body
+    )
+
+
 def _controls_section(entries: list[ModelRecord]) -> list[str]:
     _, controls = split_controls(entries)
     if not controls:
         return []
     table = control_accuracy(controls)
+    by_kind = {(c.base_model, c.kind): c for c in controls}
     normal = {e.name: e.metrics["overall"]["acc@0.5"] for e in entries if e.status == "done" and e.metrics}
     rows = []
     for base in sorted(table):
@@ -156,12 +195,17 @@ def _controls_section(entries: list[ModelRecord]) -> list[str]:
         for kind in CONTROL_KINDS:
             block = table[base].get(kind)
             row.append(format_metric(block) + drop_text(normal.get(base), block))
+        row += [uses_input(by_kind.get((base, "query-shuffle"))), uses_input(by_kind.get((base, "a-blind")))]
         rows.append(row)
     return (
         ["", "## Controls (Acc@0.5; drop from the normal run in brackets after ↓)", ""]
-        + _table(["Model", "normal", *CONTROL_KINDS], rows)
+        + _table(["Model", "normal", *CONTROL_KINDS, "Uses query", "Uses A"], rows)
         + [""]
         + [f"- `{kind}`: {CONTROL_DESCRIPTIONS[kind]}" for kind in CONTROL_KINDS]
+        + [
+            "- Uses query / uses A: `yes` when the Acc@0.5 drop under query-shuffle / a-blind is significant "
+            "(paired bootstrap 95% CI over the same samples lies above 0); the drop and its CI follow."
+        ]
     )
 
 

@@ -9,8 +9,8 @@ import pytest
 from scipy.stats import binomtest
 
 from harness.cli import main
+from harness.metrics.paired import paired_test
 from harness.report.build_report import write_comparison
-from harness.report.comparison import paired_test
 from harness.report.runs import LoadedRun
 from tests.report.html_check import check_html
 

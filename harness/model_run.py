@@ -1,0 +1,180 @@
+"""One adapter on one list of samples (the split, or a control of it), on every rank of a run:
+predict with caching, merge the ranks' files, score, and write `<run>/<name>/metrics.json`."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.progress import Progress
+
+from adapters.base import Adapter
+from harness.data.images import resolve_dataset_path
+from harness.data.schema import Sample
+from harness.distributed import DistContext
+from harness.file_facts import FileFacts
+from harness.metrics import SampleOutcome, paired_box_iou
+from harness.metrics.change_detection import pixel_change_metrics
+from harness.metrics.paired import paired_test
+from harness.metrics_cache import cached_metrics
+from harness.model_evaluation import ModelEvaluation
+from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
+from harness.prediction_record import PredictionRecord
+from harness.run_folder import (
+    METRICS_NAME,
+    PREDICTIONS_NAME,
+    ModelRecord,
+    merge_rank_predictions,
+    model_dir_name,
+    write_json_atomic,
+)
+from harness.sample_outcomes import BUILTIN_STRATA, outcomes_for
+
+if TYPE_CHECKING:
+    from harness.runner import RunConfig
+
+
+def sample_fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[str, str]:
+    return {
+        s.id: sample_fingerprint(
+            s.query,
+            facts.sha256(resolve_dataset_path(root, s.image_a)),
+            facts.sha256(resolve_dataset_path(root, s.image_b)),
+        )
+        for s in samples
+    }
+
+
+def peak_memory_mb(device: str) -> dict[str, float | None]:
+    """Process peak RSS so far (Linux reports KiB) and, on CUDA, the peak allocated since reset."""
+    peak = {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "cuda_peak_mb": None}
+    torch = sys.modules.get("torch")
+    if torch is not None and device.startswith("cuda") and torch.cuda.is_available():
+        peak["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        torch.cuda.reset_peak_memory_stats()
+    return peak
+
+
+def pair_mask_paths(samples: list[Sample]) -> dict[str, list[str]]:
+    """Each pair's difference masks (those of its samples in the run); pairs without masks left out."""
+    paths: dict[str, list[str]] = {}
+    for s in samples:
+        if s.mask_b:
+            paths.setdefault(s.pair_id, [])
+            if s.mask_b not in paths[s.pair_id]:
+                paths[s.pair_id].append(s.mask_b)
+    return paths
+
+
+def pixel_metrics_of(samples: list[Sample], records: dict[str, PredictionRecord]) -> dict[str, Any] | None:
+    """Pixel-level change metrics over the split, one count per pair (its first sample by id):
+    a change map does not depend on the query, so a pair is counted once, not once per query."""
+    first_of_pair: dict[str, PredictionRecord] = {}
+    for s in sorted(samples, key=lambda s: s.id):
+        record = records[s.id]
+        if s.pair_id not in first_of_pair and record.change_counts is not None:
+            first_of_pair[s.pair_id] = record
+    if not first_of_pair:
+        return None
+    return pixel_change_metrics(np.array([r.change_counts for r in first_of_pair.values()]))
+
+
+def top1_hits(outcomes: list[SampleOutcome], tau: float = 0.5) -> np.ndarray:
+    """Per-sample Acc@tau hits, in the outcomes' order; errors and empty predictions miss."""
+    top = np.array([o.boxes[0] if len(o.boxes) and o.error is None else [np.nan] * 4 for o in outcomes])
+    iou, _, _ = paired_box_iou(top.reshape(-1, 4), np.array([o.target for o in outcomes]).reshape(-1, 4))
+    return iou >= tau
+
+
+def _drop(normal: np.ndarray, control: np.ndarray) -> dict[str, Any]:
+    """Acc@0.5 of the normal run minus the control's, paired over samples, with CI and McNemar p."""
+    result = paired_test(normal, control, "overall", stream="control-drop")
+    return {"acc@0.5": result.diff, "ci": list(result.ci), "p_value": result.p_value}
+
+
+class ModelRun:
+    def __init__(
+        self,
+        adapter: Adapter,
+        name: str,
+        samples: list[Sample],
+        config: RunConfig,
+        dist: DistContext,
+        facts: FileFacts,
+        device: str,
+        extra_info: dict[str, Any],
+        baseline_hits: np.ndarray | None = None,
+    ) -> None:
+        self.adapter, self.name, self.samples, self.config = adapter, name, samples, config
+        self.dist, self.facts, self.device, self.extra_info = dist, facts, device, extra_info
+        self.baseline_hits = baseline_hits  # the normal run's hits, when this is a control
+        self.hits: np.ndarray | None = None  # Acc@0.5 hits per sample (rank 0), for controls
+
+    def execute(self, run_dir: Path, progress: Progress) -> ModelRecord:
+        config, dist, adapter, name, samples = self.config, self.dist, self.adapter, self.name, self.samples
+        started = time.perf_counter()
+        shard = dist.shard(samples)
+        out = run_dir / model_dir_name(name)
+        file_name = f"predictions.rank{dist.rank}.jsonl" if dist.active else PREDICTIONS_NAME
+        evaluation = ModelEvaluation(
+            adapter,
+            shard,
+            sample_fingerprints(config.dataset, shard, self.facts),
+            config.dataset,
+            PredictionCache(config.output_dir, adapter.name, adapter.fingerprint()),
+            out / file_name,
+            config.batch_size,
+            use_cache=config.use_cache,
+            loader_workers=config.loader_workers,
+            pair_masks=None if "control" in self.extra_info else pair_mask_paths(samples),
+        )
+        label = name if not dist.active else f"{name} (rank 0 of {dist.world_size})"
+        task = progress.add_task(label, total=len(shard))
+        records = evaluation.run(
+            on_start=lambda total, cached: progress.update(task, total=total, completed=cached),
+            on_batch=lambda n: progress.advance(task, n),
+        )
+        shard_stats = dist.gather({"cached": evaluation.n_cached, **peak_memory_mb(self.device)})
+        if not dist.is_main:
+            return ModelRecord(name, "done")
+        if dist.active:
+            records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
+        seconds = time.perf_counter() - started
+        strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
+        outcomes = outcomes_for(samples, records, config.extra_strata)
+        metrics = cached_metrics(outcomes, strata, config.output_dir / CACHE_DIR_NAME / "metrics")
+        pixel = pixel_metrics_of(samples, records) if "control" not in self.extra_info else None
+        if pixel is not None:
+            metrics = {**metrics, "pixel_change": pixel}
+        self.hits = top1_hits(outcomes)
+        if self.baseline_hits is not None:
+            self.extra_info = {**self.extra_info, "drop": _drop(self.baseline_hits, self.hits)}
+        cached = sum(s["cached"] for s in shard_stats)
+        computed = len(samples) - cached
+        info = {
+            **self.extra_info,
+            "fingerprint": adapter.fingerprint(),
+            "options": adapter.options,
+            "uses_query": adapter.uses_query,
+            "uses_image_a": adapter.uses_image_a,
+            "n": len(samples),
+            "computed": computed,
+            "cached": cached,
+            "errors": sum(1 for r in records.values() if r.error),
+            "clipped": sum(1 for r in records.values() if r.clipped),
+            "seconds": round(seconds, 3),
+            "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
+            "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
+            "params": adapter.num_parameters(),
+            "processes": dist.world_size,
+            "peak_rss_mb": max(s["peak_rss_mb"] for s in shard_stats),
+            "cuda_peak_mb": max(
+                (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
+            ),
+        }
+        write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
+        return ModelRecord(name, "done", metrics=metrics, info=info)
