@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -30,8 +31,17 @@ def _harness(args: list[str], processes: int) -> None:
     else:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", str(processes)]
         cmd += ["--standalone", "-m", "harness", *args]  # standalone: a free local rendezvous port
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # Own session, so a hung rank can be killed with its launcher instead of outliving the test.
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    assert proc.returncode == 0, err[-3000:]
 
 
 @pytest.mark.slow
