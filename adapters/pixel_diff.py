@@ -99,6 +99,7 @@ def component_boxes(
 class PixelDiffAdapter(Adapter):
     description = "Colour difference of A and B, Otsu threshold, connected components ranked by change mass."
     uses_query = False
+    version = "2"  # 2: Prediction.mask is the cleaned binary change mask, not the continuous diff map
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -130,7 +131,8 @@ class PixelDiffAdapter(Adapter):
         mask = diff > change_threshold(diff, float(opts["min_threshold"]))
         mask = clean_mask(mask, int(opts["opening_radius"]), int(opts["closing_radius"]))
         boxes, masses = component_boxes(diff, mask, int(opts["min_area"]), float(opts["edge_fraction"]))
-        prediction = Prediction.ranked(boxes, masses, mask=diff)
+        # The mask is the final binary change decision (what pixel-level change metrics score).
+        prediction = Prediction.ranked(boxes, masses, mask=mask)
         max_boxes = int(opts["max_boxes"])
         prediction.boxes = prediction.boxes[:max_boxes]
         prediction.scores = prediction.scores[:max_boxes]

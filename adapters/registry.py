@@ -21,6 +21,12 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "adapters.pixel_diff",
     "adapters.center_prior",
     "adapters.random_box",
+    "adapters.cd_siamese",
+    "adapters.cd_rerank_clip",
+    "adapters.hf_grounding_dino",
+    "adapters.mm_grounding_dino",
+    "adapters.owlv2",
+    "adapters.official_grounding_dino",
 )
 
 _REGISTRY: dict[str, type[Adapter]] = {}

@@ -82,7 +82,9 @@ def bench_overhead(n: int = 5000) -> BenchResult:
         start = time.perf_counter()
         evaluation.run(on_start=lambda total, cached: None, on_batch=lambda k: None)
         ms = 1000 * (time.perf_counter() - start) / n
-    return BenchResult("Harness overhead per sample (no-op adapter, images cached)", f"{ms:.3f} ms", "<= 1 ms", ms <= 1.0)
+    return BenchResult(
+        "Harness overhead per sample (no-op adapter, images cached)", f"{ms:.3f} ms", "<= 1 ms", ms <= 1.0
+    )
 
 
 def bench_metrics(n: int = 1_000_000) -> BenchResult:
@@ -200,6 +202,19 @@ def bench_difftracker() -> BenchResult:
     )
 
 
+def bench_grounding_latency() -> BenchResult:
+    from bench.bench_grounding import grounding_rows
+
+    measured, note = grounding_rows()
+    return BenchResult(
+        "Grounding adapters, CPU latency per sample and mode (tiny random models)",
+        measured,
+        "report",
+        None,
+        f"{note}; full-size random weights at 800 px: `python bench/bench_grounding.py --full`",
+    )
+
+
 BENCHMARKS: list[Callable[[], BenchResult]] = [
     bench_overhead,
     bench_metrics,
@@ -207,6 +222,7 @@ BENCHMARKS: list[Callable[[], BenchResult]] = [
     bench_cached_rerun,
     bench_sharding,
     bench_difftracker,
+    bench_grounding_latency,
 ]
 
 
@@ -214,7 +230,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         cpu = next(
-            line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
         )
     except (OSError, StopIteration):
         pass

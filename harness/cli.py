@@ -1,4 +1,4 @@
-"""The `harness` command line: models, data synth|validate|stats|import|export, run, report."""
+"""The `harness` command line: models, data synth|validate|stats|import|export, run, report, train."""
 
 from __future__ import annotations
 
@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--no-galleries", action="store_true", help="skip the per-model failure galleries")
 
+    from harness.training.train_command import add_train_parser
+
+    add_train_parser(commands, DEFAULT_DATASET)
     return parser
 
 
@@ -302,6 +305,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from harness.training.train_command import run_train
+
+    if args.dataset is None:
+        _ensure_default_dataset()
+    return run_train(args, args.dataset or DEFAULT_DATASET, console)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -315,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "train":
+            return cmd_train(args)
     except HarnessError as exc:  # includes DatasetInvalid: one clear message, no traceback
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return 2

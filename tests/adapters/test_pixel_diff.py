@@ -82,10 +82,11 @@ def test_min_area_and_max_boxes(pair_factory) -> None:
     assert len(top(pair, max_boxes=0).boxes) == 0
 
 
-def test_returns_the_change_map_as_mask(pair_factory) -> None:
+def test_returns_the_binary_change_mask(pair_factory) -> None:
     prediction = top(pair_factory("p", (64, 48), [RED], []))
     assert prediction.mask is not None and prediction.mask.shape == (48, 64)
-    assert prediction.mask[16, 18] > 0.5 and prediction.mask[40, 60] == 0
+    assert prediction.mask.dtype == bool
+    assert prediction.mask[16, 18] and not prediction.mask[40, 60]
 
 
 def test_ignores_the_query(pair_factory) -> None:

@@ -1,0 +1,140 @@
+"""`cd-siamese`: a learned change detector (FC-Siam-diff) whose change mask becomes ranked boxes.
+
+It ignores the query. Default weights: the small checkpoint trained on DiffGround-Synth with
+`harness train cd-siamese` and committed under adapters/checkpoints/ (provenance JSON beside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from adapters.checkpoint_files import CheckpointError, load_state_dict, weights_sha256
+from adapters.mask_boxes import mask_to_boxes
+from adapters.registry import register
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+DEFAULT_WEIGHTS = "cd-siamese-synth.safetensors"
+"""Resolved against adapters/checkpoints/ when it is a bare name, so it works from any directory."""
+
+
+def resolve_weights(value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_absolute() and not path.exists() and (CHECKPOINT_DIR / path).exists():
+        return CHECKPOINT_DIR / path
+    return path
+
+
+def provenance_path(weights: Path) -> Path:
+    """The JSON beside the weights: `X.safetensors` -> `X.json` (or provenance.json in its folder)."""
+    beside = weights.with_suffix(".json")
+    return beside if beside.is_file() else weights.parent / "provenance.json"
+
+
+@register("cd-siamese")
+class SiameseChangeDetectorAdapter(Adapter):
+    description = "Learned change detector (FC-Siam-diff, trained on DiffGround-Synth masks); components ranked by mean change probability."
+    uses_query = False
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if not 0.0 < float(self.options["threshold"]) < 1.0:
+            raise ValueError(f"cd-siamese: threshold must be in (0, 1), got {self.options['threshold']!r}")
+        for key in ("min_area", "max_boxes"):
+            if int(self.options[key]) < 0:
+                raise ValueError(f"cd-siamese: {key} must be >= 0, got {self.options[key]!r}")
+        self.model = None
+        # A pair has one query per difference and this model ignores the query: remember the last
+        # few pairs' maps so the 2-4 queries of a pair cost one forward pass.
+        self._recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    @classmethod
+    def default_options(cls) -> dict[str, Any]:
+        return {"weights": DEFAULT_WEIGHTS, "threshold": 0.5, "min_area": 9, "max_boxes": 10}
+
+    @property
+    def weights_path(self) -> Path:
+        return resolve_weights(str(self.options["weights"]))
+
+    def check(self) -> None:
+        weights = self.weights_path
+        if not weights.is_file():
+            raise AdapterUnavailable(
+                f"weights file {weights} not found",
+                "train one with `harness train cd-siamese` and pass "
+                "--opt cd-siamese.weights=results/train/cd-siamese/export/model.safetensors",
+            )
+        if not provenance_path(weights).is_file():
+            raise AdapterUnavailable(
+                f"no provenance JSON beside {weights} (it records the network and input size)",
+                "keep the provenance.json written by `harness train` next to the weights",
+            )
+
+    def load(self, device: str = "cpu") -> None:
+        self.check()
+        from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
+
+        weights = self.weights_path
+        provenance = json.loads(provenance_path(weights).read_text(encoding="utf-8"))
+        spec = provenance["model"]
+        self.image_size = int(spec["image_size"])
+        model = SiameseDiffNet(NetworkConfig.from_dict(spec["network"]))
+        try:
+            state = {k: v.float() if v.is_floating_point() else v for k, v in load_state_dict(weights).items()}
+            model.load_state_dict(state)
+        except (CheckpointError, RuntimeError) as exc:
+            raise AdapterUnavailable(f"cannot load {weights}: {exc}", "pass a cd-siamese checkpoint") from exc
+        self.device = "cuda" if device == "auto" and _cuda_available() else ("cpu" if device == "auto" else device)
+        self.model = model.to(self.device).eval()
+
+    def num_parameters(self) -> int | None:
+        return None if self.model is None else sum(p.numel() for p in self.model.parameters())
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        parts = super().fingerprint_parts()
+        if self.weights_path.is_file():
+            parts["weights_sha256"] = weights_sha256(self.weights_path)
+        return parts
+
+    def change_probability(self, pair: PairInput) -> np.ndarray:
+        """(H, W) change probability in B's frame."""
+        from adapters.cd_siamese_network import change_probability
+
+        if self.model is None:
+            self.load("cpu")
+        key = (_image_digest(pair.image_a), _image_digest(pair.image_b))
+        if key not in self._recent:
+            self._recent[key] = change_probability(self.model, pair.image_a, pair.image_b, self.image_size, self.device)
+            if len(self._recent) > RECENT_PAIRS:
+                self._recent.popitem(last=False)
+        return self._recent[key]
+
+    def predict(self, batch: list[PairInput]) -> list[Prediction]:
+        # One pair at a time: outputs cannot depend on the batch, and images differ in size.
+        return [self.predict_one(pair) for pair in batch]
+
+    def predict_one(self, pair: PairInput) -> Prediction:
+        probability = self.change_probability(pair)
+        threshold = float(self.options["threshold"])
+        boxes, scores = mask_to_boxes(probability, threshold, int(self.options["min_area"]))
+        max_boxes = int(self.options["max_boxes"])
+        return Prediction(boxes=boxes[:max_boxes], scores=scores[:max_boxes], mask=probability > threshold)
+
+
+RECENT_PAIRS = 8
+
+
+def _image_digest(image) -> str:
+    return hashlib.sha1(f"{image.size}".encode() + image.tobytes()).hexdigest()
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,148 @@
+"""IDG adapters from single-image grounders: one `FAMILY-MODE` adapter per family and mode.
+
+A family subclasses `GrounderAdapter` (options, weights check, how to build its grounder) and calls
+`register_grounder_family`, which registers it in every mode of `adapters/grounder_modes.py`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from adapters.checkpoint_files import weights_sha256
+from adapters.grounder_modes import MODES, GroundingMode
+from adapters.grounding_text import phrase_query
+from adapters.registry import register
+from adapters.single_image_grounder import Candidates, SingleImageGrounder
+
+
+class GrounderAdapter(Adapter):
+    """An IDG adapter around a single-image grounder in one mode (set by the family factory)."""
+
+    family: ClassVar[str] = ""
+    family_description: ClassVar[str] = ""
+    mode: ClassVar[GroundingMode]
+    weights_example: ClassVar[str] = "/path/to/hf-model-dir"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        opts = self.options
+        if int(opts["max_boxes"]) < 1 or int(opts["candidates"]) < 1:
+            raise ValueError(f"{self.name}: max_boxes and candidates must be >= 1")
+        if not 0.0 <= float(opts["box_threshold"]) <= 1.0:
+            raise ValueError(f"{self.name}: box_threshold must be in [0, 1], got {opts['box_threshold']!r}")
+        if int(opts["image_size"]) < 0:
+            raise ValueError(f"{self.name}: image_size must be >= 0 (0: the model's own), got {opts['image_size']!r}")
+        self.mode.validate(opts)
+        self._grounder: SingleImageGrounder | None = None
+        self._weights_digest: str | None = None
+
+    @classmethod
+    def default_options(cls) -> dict[str, Any]:
+        return {
+            "weights": "",
+            "max_boxes": 10,
+            "candidates": 100,
+            # 0 keeps every ranked box: the harness scores the top-1 box, and AP50 wants the rest.
+            "box_threshold": 0.0,
+            "noun_phrases": False,
+            "image_size": 0,
+            **cls.family_options(),
+            **cls.mode.options(),
+        }
+
+    @classmethod
+    def family_options(cls) -> dict[str, Any]:
+        return {}
+
+    def how_to_enable(self, key: str = "weights", example: str | None = None) -> str:
+        return f"--opt {self.name}.{key}={example or self.weights_example} (or set it in --model-config)"
+
+    def required_path(self, key: str, what: str, example: str | None = None) -> Path:
+        """The option `key` as an existing path, else AdapterUnavailable naming the option to set."""
+        value = str(self.options[key]).strip()
+        if not value:
+            raise AdapterUnavailable(f"no {what} given", self.how_to_enable(key, example))
+        path = Path(value).expanduser()
+        if not path.exists():
+            raise AdapterUnavailable(f"{what} {path} does not exist", self.how_to_enable(key, example))
+        return path
+
+    def check(self) -> None:
+        weights = self.required_path("weights", "weights")
+        if weights.is_dir() and not (weights / "config.json").is_file():
+            raise AdapterUnavailable(
+                f"{weights} has no config.json: not a Hugging Face model directory", self.how_to_enable()
+            )
+
+    @abstractmethod
+    def build_grounder(self, device: str) -> SingleImageGrounder:
+        """Load the weights (options already checked) into a ready, eval-mode grounder."""
+
+    def weight_paths(self) -> list[Path]:
+        """Files whose content determines the outputs (hashed into the fingerprint)."""
+        return [Path(self.options["weights"]).expanduser()]
+
+    def load(self, device: str = "cpu") -> None:
+        self.check()
+        self._grounder = self.build_grounder(device)
+        self._weights_digest = "+".join(weights_sha256(path) for path in self.weight_paths())
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        parts = super().fingerprint_parts()
+        if self._weights_digest is not None:
+            parts["weights_sha256"] = self._weights_digest
+        return parts
+
+    def num_parameters(self) -> int | None:
+        return self._grounder.num_parameters() if self._grounder is not None else None
+
+    def grounder_text(self, query: str) -> str:
+        return phrase_query(query) if self.options["noun_phrases"] else query
+
+    def predict(self, batch: list[PairInput]) -> list[Prediction]:
+        if self._grounder is None:
+            raise RuntimeError(f"{self.name}: call load() before predict()")
+        prepared = [self.mode.prepare(pair, self.options) for pair in batch]
+        texts = [self.grounder_text(pair.query) for pair in batch]
+        try:
+            found: list[Candidates | Exception] = list(self._grounder.ground([p.image for p in prepared], texts))
+        except Exception:
+            # Find the sample that failed: the others still get their answers.
+            found = [self._ground_one(p.image, text) for p, text in zip(prepared, texts, strict=True)]
+        return [self._prediction(pair, p, f) for pair, p, f in zip(batch, prepared, found, strict=True)]
+
+    def _ground_one(self, image: Any, text: str) -> Candidates | Exception:
+        assert self._grounder is not None
+        try:
+            return self._grounder.ground([image], [text])[0]
+        except Exception as exc:
+            return exc
+
+    def _prediction(self, pair: PairInput, prepared: Any, found: Candidates | Exception) -> Prediction:
+        if isinstance(found, Exception):
+            return Prediction.failed(f"{self.name}: {type(found).__name__}: {found}")
+        in_b = self.mode.to_b_frame(pair, prepared, found, self.options)
+        prediction = Prediction.ranked(in_b.boxes, in_b.scores)
+        keep = int(self.options["max_boxes"])
+        prediction.boxes, prediction.scores = prediction.boxes[:keep], prediction.scores[:keep]
+        return prediction
+
+
+def register_grounder_family(family_cls: type[GrounderAdapter]) -> dict[str, type[GrounderAdapter]]:
+    """Register `FAMILY-MODE` for every mode: a new grounder gets every IDG mode for free."""
+    registered = {}
+    for mode in MODES.values():
+        name = f"{family_cls.family}-{mode.name}"
+        qualname = f"{family_cls.__name__}_{mode.name}"
+        attrs = {
+            "mode": mode,
+            "uses_image_a": mode.uses_image_a,
+            "description": f"{family_cls.family_description}; {mode.description}",
+            "__module__": family_cls.__module__,
+            "__qualname__": qualname,
+        }
+        registered[name] = register(name)(type(qualname, (family_cls,), attrs))
+    return registered
