@@ -24,7 +24,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	@test -f $(DATASET)/manifest.jsonl || $(HARNESS) data synth --out $(DATASET) --workers 2
-	$(HARNESS) run --models all --split test
+	$(HARNESS) run --models all --split test --control all
 	$(HARNESS) report
 	@echo "Leaderboard: leaderboards/leaderboard.md"
 
