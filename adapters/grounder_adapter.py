@@ -77,6 +77,15 @@ class GrounderAdapter(Adapter):
                 f"{weights} has no config.json: not a Hugging Face model directory", self.how_to_enable()
             )
 
+    def grounder_settings(self) -> dict[str, Any]:
+        """The options every grounder constructor takes, typed: input size, candidates, threshold."""
+        opts = self.options
+        return {
+            "image_size": int(opts["image_size"]),
+            "limit": int(opts["candidates"]),
+            "threshold": float(opts["box_threshold"]),
+        }
+
     @abstractmethod
     def build_grounder(self, device: str) -> SingleImageGrounder:
         """Load the weights (options already checked) into a ready, eval-mode grounder."""

@@ -99,9 +99,7 @@ class HFGroundingDinoAdapter(GrounderAdapter):
             self.model_class(),
             Path(opts["weights"]).expanduser(),
             device,
-            image_size=int(opts["image_size"]),
-            limit=int(opts["candidates"]),
-            threshold=float(opts["box_threshold"]),
+            **self.grounder_settings(),
         )
 
 

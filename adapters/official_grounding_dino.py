@@ -128,9 +128,7 @@ class OfficialGroundingDinoAdapter(GrounderAdapter):
             Path(opts["weights"]).expanduser(),
             Path(opts["text_encoder"]).expanduser(),
             device,
-            image_size=int(opts["image_size"]),
-            limit=int(opts["candidates"]),
-            threshold=float(opts["box_threshold"]),
+            **self.grounder_settings(),
         )
 
 

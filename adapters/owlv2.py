@@ -85,9 +85,7 @@ class Owlv2Adapter(GrounderAdapter):
         return Owlv2Grounder(
             Path(opts["weights"]).expanduser(),
             device,
-            image_size=int(opts["image_size"]),
-            limit=int(opts["candidates"]),
-            threshold=float(opts["box_threshold"]),
+            **self.grounder_settings(),
         )
 
 
