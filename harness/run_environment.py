@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -20,6 +21,9 @@ def _package_version(name: str) -> str | None:
 
 
 def _git_sha() -> str | None:
+    """HEAD of the checkout; IDG_GIT_SHA stands in where the code runs from a copy without .git."""
+    if os.environ.get("IDG_GIT_SHA"):
+        return os.environ["IDG_GIT_SHA"]
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5

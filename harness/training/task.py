@@ -65,6 +65,14 @@ class TrainingTask(ABC):
     @abstractmethod
     def validation_scores(self, counts: dict[str, float]) -> dict[str, float]: ...
 
+    def checkpoint_state(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """What a checkpoint keeps: by default every tensor; a model with frozen pretrained parts
+        keeps only what training changed (they are reloaded from their own source)."""
+        return model.state_dict()
+
+    def load_checkpoint_state(self, model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+        model.load_state_dict(state)
+
     def provenance_extras(self) -> dict[str, Any]:
         """Task-specific facts recorded beside the checkpoint (e.g. which val items were scored)."""
         return {}

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
+
+import difftracker
 from rich.table import Table
 
-from harness.training.task_names import TASKS
+from harness.training.task_names import DIFFTRACKER_FAMILY, TASKS
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-DEFAULT_CONFIGS = {"cd-siamese": CONFIG_DIR / "cd-siamese-synth-cpu.yaml"}
+DIFFTRACKER_CONFIGS = Path(difftracker.__file__).resolve().parent / "configs"
+DEFAULT_CONFIGS = {
+    "cd-siamese": CONFIG_DIR / "cd-siamese-synth-cpu.yaml",
+    **{name: DIFFTRACKER_CONFIGS / "synth-cpu.yaml" for name in DIFFTRACKER_FAMILY},
+}
 
 
 def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path) -> None:
     train = commands.add_parser(
         "train",
-        help="train a trainable model (cd-siamese) and export its checkpoint",
+        help="train a trainable model (cd-siamese, DiffTracker and its controls) and export its checkpoint",
         description="Train a model on a dataset's train split, validate each epoch on val, keep the best "
         "checkpoint (safetensors + provenance JSON). Runs under torchrun for DistributedDataParallel.",
     )
@@ -34,6 +41,9 @@ def run_train(args: argparse.Namespace, dataset: Path, console: Console) -> int:
     from harness.training.trainer import train
 
     config = load_train_config(args.config or DEFAULT_CONFIGS[args.model])
+    if config.task != args.model and {config.task, args.model} <= set(DIFFTRACKER_FAMILY):
+        # One recipe for DiffTracker and its controls: the model named on the command line is trained.
+        config = replace(config, task=args.model)
     if config.task != args.model:
         from harness.training.config import TrainConfigError
 

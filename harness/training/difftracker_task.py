@@ -1,0 +1,247 @@
+"""Training recipe of DiffTracker and its controls (one task class per registered variant).
+
+Items are pairs: a batch holds a few pairs and all of their queries, so the backbone runs once per
+pair while every query trains the neck and decoder. With a frozen text encoder (the default) each
+query's token features are computed once in `prepare`. Validation grounds every val query exactly
+as the adapter does (`difftracker.inference`) and scores Acc@0.5 of the top box, overall and per
+edit type; the first `reference_queries` are also scored alone, a quick reproduction check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.ops import box_iou
+
+from difftracker.config import DiffTrackerConfig, DiffTrackerConfigError, variant_config
+from difftracker.inference import ground_queries
+from difftracker.losses import GroundingTargets, LossWeights, grounding_loss
+from difftracker.matcher import MatchCosts
+from difftracker.model import DiffTracker
+from difftracker.text_encoder import TextEncoder, TextFeatures
+from harness.training.config import TrainConfigError
+from harness.training.grounding_pairs import GroundingPair, grounding_pairs, load_pair_images
+from harness.training.task import Shard, TrainingTask
+
+IOU_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class DiffTrackerOptions:
+    model: dict[str, Any] = field(default_factory=dict)
+    """DiffTrackerConfig fields shared by every variant; the variant sets fusion / dem on top."""
+    loss: dict[str, Any] = field(default_factory=dict)
+    """LossWeights fields; `matching` holds MatchCosts fields."""
+    max_train_pairs: int | None = None
+    max_val_pairs: int | None = None
+    reference_queries: int = 48
+    loader_threads: int = 2
+    text_cache: str | None = None
+    """A .safetensors file of the frozen text encoder's features per query: read when present,
+    written (with any query it lacks) otherwise, so repeated runs skip the encoder."""
+
+
+@dataclass
+class DiffTrackerBatch:
+    images_a: torch.Tensor
+    images_b: torch.Tensor
+    text: TextFeatures | list[str]
+    pair_index: torch.Tensor
+    targets: GroundingTargets
+
+
+class DiffTrackerTask(TrainingTask):
+    name: ClassVar[str] = "difftracker"
+    score_name = "acc50"
+
+    def __init__(self, options: dict[str, Any], dataset, seed: int) -> None:
+        super().__init__(options, dataset, seed)
+        try:
+            self.opts = DiffTrackerOptions(**options)
+            self.config: DiffTrackerConfig = variant_config(self.name, self.opts.model)
+            loss = dict(self.opts.loss)
+            matching = MatchCosts(**loss.pop("matching", {}))
+            self.loss_weights = LossWeights(**loss, matching=matching)
+        except (TypeError, DiffTrackerConfigError) as exc:
+            raise TrainConfigError(f"{self.name} task_options: {exc}") from exc
+
+    def prepare(self) -> None:
+        self.train_pairs = grounding_pairs(self.dataset, "train")[: self.opts.max_train_pairs]
+        self.val_pairs = grounding_pairs(self.dataset, "val")[: self.opts.max_val_pairs]
+        size = self.config.image_size
+        self.train_images = load_pair_images(self.dataset, self.train_pairs, size, self.opts.loader_threads)
+        self._val_images: dict[int, np.ndarray] = {}
+        self.text_cache: dict[str, TextFeatures] = {}
+        if not self.config.train_text_encoder:
+            queries = {q.query for pairs in (self.train_pairs, self.val_pairs) for pair in pairs for q in pair.queries}
+            self.text_cache = self._encode_queries(sorted(queries))
+
+    def _encode_queries(self, queries: list[str]) -> dict[str, TextFeatures]:
+        identity = {"text_encoder": str(self.config.text_encoder), "max_text_tokens": str(self.config.max_text_tokens)}
+        path = Path(self.opts.text_cache) if self.opts.text_cache else None
+        cached = read_text_cache(path, identity) if path and path.is_file() else {}
+        missing = [q for q in queries if q not in cached]
+        if missing:
+            encoder = TextEncoder(self.config.text_encoder, False, self.config.max_text_tokens)
+            encoder.to("cuda" if torch.cuda.is_available() else "cpu")
+            with torch.no_grad():
+                for query in missing:
+                    cached[query] = encoder([query]).to("cpu")
+            if path:
+                write_text_cache(path, cached, identity)
+        return {q: cached[q] for q in queries}
+
+    def build_model(self) -> nn.Module:
+        return DiffTracker(self.config)
+
+    def model_spec(self) -> dict[str, Any]:
+        return {"variant": self.name, "config": self.config.to_dict()}
+
+    def checkpoint_state(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        return model.trained_state_dict()
+
+    def load_checkpoint_state(self, model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+        model.load_trained_state_dict(state)
+
+    def num_train_items(self) -> int:
+        return len(self.train_pairs)
+
+    def _text(self, queries: list[str]) -> TextFeatures | list[str]:
+        if self.config.train_text_encoder:
+            return queries
+        return TextFeatures.concat([self.text_cache[q] for q in queries])
+
+    def train_batch(self, indices: Sequence[int], epoch: int, device: torch.device) -> DiffTrackerBatch:
+        indices = [int(i) for i in indices]
+        images = torch.from_numpy(self.train_images[indices]).to(device)
+        queries, pair_index, boxes, referred = [], [], [], []
+        for position, index in enumerate(indices):
+            pair = self.train_pairs[index]
+            pair_boxes = torch.tensor(pair.boxes, dtype=torch.float32)
+            cxcywh = torch.stack(
+                ((pair_boxes[:, 0] + pair_boxes[:, 2]) / 2, (pair_boxes[:, 1] + pair_boxes[:, 3]) / 2,
+                 pair_boxes[:, 2] - pair_boxes[:, 0], pair_boxes[:, 3] - pair_boxes[:, 1]), dim=-1
+            ).to(device)
+            for query in pair.queries:
+                queries.append(query.query)
+                pair_index.append(position)
+                boxes.append(cxcywh)
+                referred.append(query.referred)
+        text = self._text(queries)
+        if isinstance(text, TextFeatures):
+            text = text.to(device)
+        return DiffTrackerBatch(
+            images[:, 0], images[:, 1], text, torch.tensor(pair_index, device=device), GroundingTargets(boxes, referred)
+        )
+
+    def loss(self, model: nn.Module, batch: DiffTrackerBatch) -> torch.Tensor:
+        text = batch.text
+        if isinstance(text, list):
+            encoder = model.module.text_encoder if hasattr(model, "module") else model.text_encoder
+            text = encoder(text)
+        output = model(batch.images_a, batch.images_b, text, batch.pair_index)
+        total, self.last_loss_parts = grounding_loss(output, batch.targets, self.loss_weights)
+        return total
+
+    def _val_pair_images(self, index: int) -> np.ndarray:
+        if index not in self._val_images:
+            pair = self.val_pairs[index]
+            self._val_images[index] = load_pair_images(self.dataset, [pair], self.config.image_size, 1)[0]
+        return self._val_images[index]
+
+    def validation_counts(self, model: nn.Module, shard: Shard, device: torch.device) -> dict[str, float]:
+        counts: dict[str, float] = {"hits": 0.0, "queries": 0.0, "iou_sum": 0.0, "ref_hits": 0.0, "ref_queries": 0.0}
+        query_number = _query_numbers(self.val_pairs)
+        for index in shard(list(range(len(self.val_pairs)))):
+            pair = self.val_pairs[index]
+            texts = [self.text_cache.get(q.query, q.query) for q in pair.queries]
+            results = ground_queries(model, self._val_pair_images(index), texts, device)
+            for query, result, number in zip(pair.queries, results, query_number[index], strict=True):
+                target = torch.tensor([pair.boxes[query.referred]], dtype=torch.float32)
+                iou = float(box_iou(result.boxes[:1], target)[0, 0]) if len(result.boxes) else 0.0
+                hit = float(iou >= IOU_THRESHOLD)
+                counts["hits"] += hit
+                counts["queries"] += 1
+                counts["iou_sum"] += iou
+                counts[f"hits/{query.edit_type}"] = counts.get(f"hits/{query.edit_type}", 0.0) + hit
+                counts[f"queries/{query.edit_type}"] = counts.get(f"queries/{query.edit_type}", 0.0) + 1
+                if number < self.opts.reference_queries:
+                    counts["ref_hits"] += hit
+                    counts["ref_queries"] += 1
+                    counts["ref_iou_sum"] = counts.get("ref_iou_sum", 0.0) + iou
+        return counts
+
+    def validation_scores(self, counts: dict[str, float]) -> dict[str, float]:
+        queries = max(counts["queries"], 1.0)
+        scores = {
+            "acc50": counts["hits"] / queries,
+            "miou": counts["iou_sum"] / queries,
+            "queries": counts["queries"],
+            "reference_acc50": counts["ref_hits"] / max(counts["ref_queries"], 1.0),
+            "reference_miou": counts.get("ref_iou_sum", 0.0) / max(counts["ref_queries"], 1.0),
+        }
+        for key in sorted(counts):
+            if key.startswith("hits/"):
+                edit_type = key.split("/", 1)[1]
+                scores[f"acc50/{edit_type}"] = counts[key] / counts[f"queries/{edit_type}"]
+        return scores
+
+    def provenance_extras(self) -> dict[str, Any]:
+        reference = [q.sample_id for pair in self.val_pairs for q in pair.queries][: self.opts.reference_queries]
+        return {"val_pairs": len(self.val_pairs), "reference_queries": reference}
+
+
+def read_text_cache(path: Path, identity: dict[str, str]) -> dict[str, TextFeatures]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata() or {}
+        if any(metadata.get(k) != v for k, v in identity.items()):
+            raise TrainConfigError(f"text cache {path} was made with {metadata}, this config needs {identity}")
+        features = {}
+        for key in handle.keys():
+            tokens = handle.get_tensor(key).unsqueeze(0)
+            features[key] = TextFeatures(tokens, torch.ones(tokens.shape[:2], dtype=torch.bool))
+    return features
+
+
+def write_text_cache(path: Path, features: dict[str, TextFeatures], identity: dict[str, str]) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({q: f.tokens[0].contiguous() for q, f in features.items()}, str(path), metadata=identity)
+
+
+def _query_numbers(pairs: list[GroundingPair]) -> list[list[int]]:
+    """Each query's position in the split's query order (the reference subset is the first N)."""
+    numbers, n = [], 0
+    for pair in pairs:
+        numbers.append(list(range(n, n + len(pair.queries))))
+        n += len(pair.queries)
+    return numbers
+
+
+class DiffTrackerNoDemTask(DiffTrackerTask):
+    name = "difftracker-nodem"
+
+
+class LateFusionTask(DiffTrackerTask):
+    name = "late-fusion"
+
+
+class EarlyFusionTask(DiffTrackerTask):
+    name = "early-fusion"
+
+
+class ConcatCanvasTask(DiffTrackerTask):
+    name = "concat-canvas"
+
+
+class MdetrStyleTask(DiffTrackerTask):
+    name = "mdetr-style"
