@@ -15,26 +15,18 @@ from typing import Any
 import numpy as np
 
 from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import CheckpointError, load_state_dict, weights_sha256
+from adapters.checkpoint_files import (
+    CheckpointError,
+    load_state_dict,
+    provenance_path,
+    resolve_weights,
+    weights_sha256,
+)
 from adapters.mask_boxes import mask_to_boxes
 from adapters.registry import register
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 DEFAULT_WEIGHTS = "cd-siamese-synth.safetensors"
 """Resolved against adapters/checkpoints/ when it is a bare name, so it works from any directory."""
-
-
-def resolve_weights(value: str) -> Path:
-    path = Path(value).expanduser()
-    if not path.is_absolute() and not path.exists() and (CHECKPOINT_DIR / path).exists():
-        return CHECKPOINT_DIR / path
-    return path
-
-
-def provenance_path(weights: Path) -> Path:
-    """The JSON beside the weights: `X.safetensors` -> `X.json` (or provenance.json in its folder)."""
-    beside = weights.with_suffix(".json")
-    return beside if beside.is_file() else weights.parent / "provenance.json"
 
 
 @register("cd-siamese")

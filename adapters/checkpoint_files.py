@@ -14,6 +14,24 @@ SAFETENSORS_SUFFIXES = (".safetensors",)
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
 
 
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+"""The checkpoints committed with the code (trained by `harness train`, provenance JSON beside each)."""
+
+
+def resolve_weights(value: str) -> Path:
+    """A bare name resolves against CHECKPOINT_DIR, so the defaults work from any directory."""
+    path = Path(value).expanduser()
+    if not path.is_absolute() and not path.exists() and (CHECKPOINT_DIR / path).exists():
+        return CHECKPOINT_DIR / path
+    return path
+
+
+def provenance_path(weights: Path) -> Path:
+    """The JSON beside the weights: `X.safetensors` -> `X.json` (or provenance.json in its folder)."""
+    beside = weights.with_suffix(".json")
+    return beside if beside.is_file() else weights.parent / "provenance.json"
+
+
 class CheckpointError(Exception):
     """A weights file is missing, of an unknown kind, or refused as unsafe."""
 

@@ -22,6 +22,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "adapters.center_prior",
     "adapters.random_box",
     "adapters.cd_siamese",
+    "adapters.difftracker",
     "adapters.cd_rerank_clip",
     "adapters.hf_grounding_dino",
     "adapters.mm_grounding_dino",

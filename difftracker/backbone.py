@@ -90,7 +90,9 @@ def _load_by_order(model: nn.Module, state: dict[str, torch.Tensor], source: Pat
     renamed = {}
     for (key, value), (name, expected) in zip(state.items(), target.items(), strict=True):
         if value.shape != expected.shape:
-            raise BackboneWeightsError(f"{source}: {key} has shape {tuple(value.shape)}, {name} needs {tuple(expected.shape)}")
+            raise BackboneWeightsError(
+                f"{source}: {key} has shape {tuple(value.shape)}, {name} needs {tuple(expected.shape)}"
+            )
         renamed[name] = value
     model.load_state_dict(renamed)
 

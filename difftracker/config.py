@@ -66,7 +66,9 @@ class DiffTrackerConfig:
         if self.image_size % 32:
             raise DiffTrackerConfigError(f"image_size {self.image_size} must be a multiple of 32")
         if not set(self.neck_strides) <= {4, 8, 16, 32} or not self.neck_strides:
-            raise DiffTrackerConfigError(f"neck_strides must be a non-empty subset of 4, 8, 16, 32: {self.neck_strides}")
+            raise DiffTrackerConfigError(
+                f"neck_strides must be a non-empty subset of 4, 8, 16, 32: {self.neck_strides}"
+            )
         object.__setattr__(self, "neck_strides", tuple(sorted(int(s) for s in self.neck_strides)))
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The box decoder: language-guided query selection from the fused image tokens (two-stage, as in
 Grounding DINO / DINO), then a transformer decoder whose layers refine each query's reference box.
 
-Every token proposes a box around its cell; the `num_queries` tokens with the highest
-difference score seed the decoder's reference boxes. Each decoder layer: self-attention among the
+Every token proposes a box around its cell, a difference logit (is it on any difference?) and a
+referring logit (is it on the difference the query means?, its alignment with the words); the
+`num_queries` tokens with the highest sum of the two seed the decoder's reference boxes. Each decoder layer: self-attention among the
 queries, cross-attention to the words, cross-attention to the image tokens, FFN; then a box delta
 (in logit space, as in Deformable DETR), a class-agnostic difference logit and a text-conditioned
 "this is the one the query means" logit.
@@ -39,13 +40,16 @@ class MLP(nn.Module):
 @dataclass
 class DecoderOutput:
     """Per decoder layer l: boxes (L, Q, K, 4) cxcywh, difference logits (L, Q, K) and referring
-    logits (L, Q, K); the selected encoder proposals: boxes (Q, K, 4) and difference logits (Q, K)."""
+    logits (L, Q, K); per image token n: its proposal box (Q, N, 4), difference and referring
+    logits (Q, N), and the cell centre (N, 2) it sits on (for the dense token losses)."""
 
     boxes: torch.Tensor
     difference_logits: torch.Tensor
     referring_logits: torch.Tensor
-    proposal_boxes: torch.Tensor
-    proposal_logits: torch.Tensor
+    token_boxes: torch.Tensor
+    token_difference_logits: torch.Tensor
+    token_referring_logits: torch.Tensor
+    token_centres: torch.Tensor
 
 
 class ReferringScore(nn.Module):
@@ -76,9 +80,13 @@ class DecoderLayer(nn.Module):
     def forward(self, queries, query_position, words, word_padding, memory, memory_position):
         q = queries + query_position
         queries = self.norms[0](queries + self.self_attention(q, q, queries, need_weights=False)[0])
-        attended = self.text_attention(queries + query_position, words, words, key_padding_mask=word_padding, need_weights=False)[0]
+        attended = self.text_attention(
+            queries + query_position, words, words, key_padding_mask=word_padding, need_weights=False
+        )[0]
         queries = self.norms[1](queries + attended)
-        attended = self.image_attention(queries + query_position, memory + memory_position, memory, need_weights=False)[0]
+        attended = self.image_attention(queries + query_position, memory + memory_position, memory, need_weights=False)[
+            0
+        ]
         queries = self.norms[2](queries + attended)
         return self.norms[3](queries + self.ffn(queries))
 
@@ -94,6 +102,7 @@ class BoxDecoder(nn.Module):
         self.proposal_norm = nn.Sequential(nn.Linear(d_model, d_model), nn.LayerNorm(d_model))
         self.proposal_box = MLP(d_model, d_model, 4, 3)
         self.proposal_score = nn.Linear(d_model, 1)
+        self.proposal_referring = ReferringScore(d_model)
         self.query_content = nn.Embedding(num_queries, d_model)
         self.query_position = MLP(2 * d_model, d_model, d_model, 2)
         self.layers = nn.ModuleList(DecoderLayer(d_model, heads, ffn_dim, dropout) for _ in range(layers))
@@ -107,21 +116,25 @@ class BoxDecoder(nn.Module):
             nn.init.zeros_(mlp.layers[-1].weight)
             nn.init.zeros_(mlp.layers[-1].bias)
 
-    def proposals(self, memory: torch.Tensor, visual: VisualTokens) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every token's box (Q, N, 4), refined from an anchor at its cell, and its difference logit (Q, N)."""
+    def proposals(
+        self, memory: torch.Tensor, visual: VisualTokens, words: torch.Tensor, text: TextFeatures
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Every token's box (Q, N, 4), refined from an anchor at its cell, its difference logit
+        and its referring logit (Q, N). The head sees the token's position: "the change on the left"."""
         side = 0.05 * (2.0 ** visual.level.float()).unsqueeze(-1)
         anchors = torch.cat((visual.centres, side, side), dim=-1)
-        hidden = self.proposal_norm(memory)
+        hidden = self.proposal_norm(memory + visual.position)
         boxes = torch.sigmoid(self.proposal_box(hidden) + inverse_sigmoid(anchors))
-        return boxes, self.proposal_score(hidden).squeeze(-1)
+        referring = self.proposal_referring(hidden, words, text.mask)
+        return boxes, self.proposal_score(hidden).squeeze(-1), referring
 
-    def forward(self, memory: torch.Tensor, visual: VisualTokens, words: torch.Tensor, text: TextFeatures) -> DecoderOutput:
-        boxes, scores = self.proposals(memory, visual)
-        k = min(self.num_queries, scores.shape[1])
-        top = scores.topk(k, dim=1).indices
-        proposal_boxes = boxes.gather(1, top.unsqueeze(-1).expand(-1, -1, 4))
-        proposal_logits = scores.gather(1, top)
-        reference = proposal_boxes.detach()
+    def forward(
+        self, memory: torch.Tensor, visual: VisualTokens, words: torch.Tensor, text: TextFeatures
+    ) -> DecoderOutput:
+        boxes, difference_scores, referring_scores = self.proposals(memory, visual, words, text)
+        k = min(self.num_queries, boxes.shape[1])
+        top = (difference_scores + referring_scores).detach().topk(k, dim=1).indices
+        reference = boxes.gather(1, top.unsqueeze(-1).expand(-1, -1, 4)).detach()
         queries = self.query_content.weight[:k].unsqueeze(0).expand(memory.shape[0], -1, -1)
         padding = ~text.mask
         all_boxes, difference, referring = [], [], []
@@ -137,6 +150,8 @@ class BoxDecoder(nn.Module):
             boxes=torch.stack(all_boxes),
             difference_logits=torch.stack(difference),
             referring_logits=torch.stack(referring),
-            proposal_boxes=proposal_boxes,
-            proposal_logits=proposal_logits,
+            token_boxes=boxes,
+            token_difference_logits=difference_scores,
+            token_referring_logits=referring_scores,
+            token_centres=visual.centres,
         )

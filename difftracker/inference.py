@@ -8,13 +8,32 @@ import torch
 from PIL import Image
 
 from difftracker.model import DiffTracker, GroundingResult
+from difftracker.neck import VisualTokens
 from difftracker.text_encoder import TextEncoder, TextFeatures
 
 
 def resize_pair(image_a: Image.Image, image_b: Image.Image, size: int) -> np.ndarray:
     """uint8 (2, 3, size, size): A and B (A already on B's grid) resized bilinearly to the model's input."""
-    resized = [np.asarray(im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)) for im in (image_a, image_b)]
+    resized = [
+        np.asarray(im.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)) for im in (image_a, image_b)
+    ]
     return np.ascontiguousarray(np.stack(resized).transpose(0, 3, 1, 2))
+
+
+@torch.no_grad()
+def encode_pair(model: DiffTracker, pair: np.ndarray, device: torch.device | str) -> VisualTokens:
+    """The text-independent tokens of one pair (uint8 (2, 3, S, S) from `resize_pair`)."""
+    images = torch.from_numpy(pair).to(device)
+    return model.encode_pairs(images[0:1], images[1:2])
+
+
+@torch.no_grad()
+def ground_text(model: DiffTracker, visual: VisualTokens, text: TextFeatures) -> GroundingResult:
+    """Ranked boxes (K, 4) xyxy normalised to B and scores (K,) for one encoded query about one pair."""
+    device = visual.features.device
+    output = model.decode(visual, torch.zeros(1, dtype=torch.long, device=device), text.to(device))
+    grounded = model.ground(output)
+    return GroundingResult(grounded.boxes[0].float().cpu(), grounded.scores[0].float().cpu())
 
 
 @torch.no_grad()
@@ -27,12 +46,11 @@ def ground_queries(
 ) -> list[GroundingResult]:
     """Ranked normalised boxes for each query about one pair (uint8 (2, 3, S, S) from `resize_pair`).
     `queries` are strings (encoded one by one with `text_encoder`) or per-query TextFeatures."""
-    images = torch.from_numpy(pair).to(device)
-    visual = model.encode_pairs(images[0:1], images[1:2])
+    visual = encode_pair(model, pair, device)
     results = []
     for query in queries:
-        text = query if isinstance(query, TextFeatures) else (text_encoder or model.make_text_encoder())([query])
-        output = model.decode(visual, torch.zeros(1, dtype=torch.long, device=images.device), text.to(device))
-        grounded = model.ground(output)
-        results.append(GroundingResult(grounded.boxes[0].float().cpu(), grounded.scores[0].float().cpu()))
+        if not isinstance(query, TextFeatures):
+            text_encoder = text_encoder or model.make_text_encoder().to(device)
+            query = text_encoder([query])
+        results.append(ground_text(model, visual, query))
     return results

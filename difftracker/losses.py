@@ -1,7 +1,10 @@
 """DiffTracker's training loss: Hungarian-matched L1 + GIoU box losses and sigmoid focal losses on
 the difference score (every difference of the pair is a positive) and on the referring score
-(only the difference the query means), on every decoder layer (auxiliary losses) and on the
-selected encoder proposals (two-stage)."""
+(only the difference the query means), on every decoder layer (auxiliary losses); and dense
+token losses on the encoder output that seeds the decoder (two-stage): each image token whose
+cell centre lies in a difference box must score as a difference, regress that box, and, when it
+is the box the query means, align with the words (referring score). The dense terms train the
+query selection from every token at once, which is what makes a few epochs on a CPU enough."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ class LossWeights:
     referring: float = 2.0
     l1: float = 5.0
     giou: float = 2.0
-    proposals: float = 1.0
-    """Weight of the encoder-proposal losses relative to a decoder layer's."""
+    tokens: float = 1.0
+    """Weight of the dense token losses relative to a decoder layer's."""
     matching: MatchCosts = field(default_factory=MatchCosts)
 
 
@@ -65,20 +68,60 @@ def _layer_loss(
     return losses
 
 
+def _token_loss(output: DecoderOutput, targets: GroundingTargets) -> dict[str, torch.Tensor]:
+    """Dense losses on every token (see module docstring); a token inside several boxes takes the smallest."""
+    centres = output.token_centres.float()
+    difference_target = torch.zeros_like(output.token_difference_logits, dtype=torch.float32)
+    referring_target = torch.zeros_like(difference_target)
+    box_target = torch.zeros_like(output.token_boxes, dtype=torch.float32)
+    for q, boxes in enumerate(targets.boxes):
+        xyxy = cxcywh_to_xyxy(boxes.float())
+        inside = (
+            (centres[:, None, 0] >= xyxy[None, :, 0])
+            & (centres[:, None, 0] <= xyxy[None, :, 2])
+            & (centres[:, None, 1] >= xyxy[None, :, 1])
+            & (centres[:, None, 1] <= xyxy[None, :, 3])
+        )
+        area = (boxes[:, 2] * boxes[:, 3]).float()
+        owner = torch.where(inside, area[None, :], torch.full_like(inside, float("inf"), dtype=torch.float32)).argmin(1)
+        positive = inside.any(1)
+        difference_target[q] = positive.float()
+        referring_target[q] = (inside[:, targets.referred[q]]).float()
+        box_target[q] = boxes.float()[owner]
+    positives = difference_target.bool()
+    num_positive = max(float(positives.sum()), 1.0)
+    num_referred = max(float(referring_target.sum()), 1.0)
+    predicted, wanted = output.token_boxes.float()[positives], box_target[positives]
+    return {
+        "difference": sigmoid_focal_loss(output.token_difference_logits.float(), difference_target, reduction="sum")
+        / num_positive,
+        "referring": sigmoid_focal_loss(output.token_referring_logits.float(), referring_target, reduction="sum")
+        / num_referred,
+        "l1": torch.nn.functional.l1_loss(predicted, wanted, reduction="sum") / num_positive,
+        "giou": generalized_box_iou_loss(cxcywh_to_xyxy(predicted), cxcywh_to_xyxy(wanted), reduction="sum")
+        / num_positive,
+    }
+
+
 def grounding_loss(
     output: DecoderOutput, targets: GroundingTargets, weights: LossWeights | None = None
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The total loss and its parts (summed over layers) for logging."""
     weights = weights or LossWeights()
-    layers = [
-        (output.boxes[i], output.difference_logits[i], output.referring_logits[i], 1.0)
-        for i in range(output.boxes.shape[0])
-    ]
-    layers.append((output.proposal_boxes, output.proposal_logits, None, weights.proposals))
-    total = output.boxes.new_zeros(())
+    total = output.boxes.new_zeros((), dtype=torch.float32)
     parts: dict[str, float] = {}
-    for boxes, difference, referring, scale in layers:
-        for name, value in _layer_loss(boxes.float(), difference.float(), None if referring is None else referring.float(), targets, weights).items():
-            total = total + scale * getattr(weights, name) * value
+    for i in range(output.boxes.shape[0]):
+        layer = _layer_loss(
+            output.boxes[i].float(),
+            output.difference_logits[i].float(),
+            output.referring_logits[i].float(),
+            targets,
+            weights,
+        )
+        for name, value in layer.items():
+            total = total + getattr(weights, name) * value
             parts[name] = parts.get(name, 0.0) + float(value.detach())
+    for name, value in _token_loss(output, targets).items():
+        total = total + weights.tokens * getattr(weights, name) * value
+        parts[f"token_{name}"] = float(value.detach())
     return total, parts

@@ -64,7 +64,9 @@ def hungarian_match(
     matches = []
     for q, target in enumerate(targets):
         ref_logits = referring_logits[q] if referring_logits is not None else difference_logits[q]
-        cost = match_cost(boxes[q].float(), difference_logits[q].float(), ref_logits.float(), target.float(), referred[q], costs)
+        cost = match_cost(
+            boxes[q].float(), difference_logits[q].float(), ref_logits.float(), target.float(), referred[q], costs
+        )
         rows, cols = linear_sum_assignment(cost.cpu().numpy())
         matches.append((torch.as_tensor(rows, dtype=torch.long), torch.as_tensor(cols, dtype=torch.long)))
     return matches

@@ -65,7 +65,7 @@ class DiffTracker(nn.Module):
 
     def trained_state_dict(self) -> dict[str, torch.Tensor]:
         frozen = self.frozen_keys()
-        return {k: v for k, v in self.state_dict().items() if k not in frozen}
+        return {k: v.contiguous() for k, v in self.state_dict().items() if k not in frozen}
 
     def load_trained_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Load a `trained_state_dict`; every trained key must be there, and nothing else."""
@@ -94,7 +94,10 @@ class DiffTracker(nn.Module):
         output = self.decoder(memory, visual, words, text)
         if self.config.fusion == "canvas":
             output.boxes = canvas_to_b_frame(output.boxes)
-            output.proposal_boxes = canvas_to_b_frame(output.proposal_boxes)
+            output.token_boxes = canvas_to_b_frame(output.token_boxes)
+            output.token_centres = canvas_to_b_frame(
+                torch.cat((output.token_centres, torch.zeros_like(output.token_centres)), dim=-1)
+            )[:, :2]
         return output
 
     def forward(
@@ -105,6 +108,7 @@ class DiffTracker(nn.Module):
 
     @staticmethod
     def ground(output: DecoderOutput) -> GroundingResult:
+        """The last decoder layer's boxes ranked by referring score."""
         scores = torch.sigmoid(output.referring_logits[-1])
         boxes = cxcywh_to_xyxy(output.boxes[-1]).clamp(0.0, 1.0)
         order = scores.argsort(dim=1, descending=True, stable=True)

@@ -15,7 +15,9 @@ from difftracker.text_encoder import TextFeatures
 
 
 def feed_forward(d_model: int, hidden: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_model, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, d_model))
+    return nn.Sequential(
+        nn.Linear(d_model, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden, d_model)
+    )
 
 
 @dataclass
@@ -41,7 +43,9 @@ class BidirectionalFusionLayer(nn.Module):
     def forward(
         self, image: torch.Tensor, position: torch.Tensor, text: torch.Tensor, text_padding: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        attended, _ = self.image_to_text(image + position, text, text, key_padding_mask=text_padding, need_weights=False)
+        attended, _ = self.image_to_text(
+            image + position, text, text, key_padding_mask=text_padding, need_weights=False
+        )
         image = self.norms[0](image + attended)
         attended, _ = self.text_to_image(text, image + position, image, need_weights=False)
         text = self.norms[1](text + attended)

@@ -125,8 +125,13 @@ class DiffTrackerTask(TrainingTask):
             pair = self.train_pairs[index]
             pair_boxes = torch.tensor(pair.boxes, dtype=torch.float32)
             cxcywh = torch.stack(
-                ((pair_boxes[:, 0] + pair_boxes[:, 2]) / 2, (pair_boxes[:, 1] + pair_boxes[:, 3]) / 2,
-                 pair_boxes[:, 2] - pair_boxes[:, 0], pair_boxes[:, 3] - pair_boxes[:, 1]), dim=-1
+                (
+                    (pair_boxes[:, 0] + pair_boxes[:, 2]) / 2,
+                    (pair_boxes[:, 1] + pair_boxes[:, 3]) / 2,
+                    pair_boxes[:, 2] - pair_boxes[:, 0],
+                    pair_boxes[:, 3] - pair_boxes[:, 1],
+                ),
+                dim=-1,
             ).to(device)
             for query in pair.queries:
                 queries.append(query.query)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from PIL import Image
 
 from harness.data.images import load_pair, resolve_dataset_path
@@ -40,7 +39,9 @@ def grounding_pairs(root: Path, split: str) -> list[GroundingPair]:
     for sample in read_manifest(root).samples:
         if sample.split != split:
             continue
-        entry = grouped.setdefault(sample.pair_id, {"a": sample.image_a, "b": sample.image_b, "boxes": [], "queries": []})
+        entry = grouped.setdefault(
+            sample.pair_id, {"a": sample.image_a, "b": sample.image_b, "boxes": [], "queries": []}
+        )
         if "size" not in entry:
             entry["size"] = (sample.width, sample.height)
             if not sample.width or not sample.height:

