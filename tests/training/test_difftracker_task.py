@@ -102,3 +102,20 @@ def test_two_process_ddp_training(tiny_synth: Path, tiny_text_encoder: Path, tmp
     provenance = json.loads((tmp_path / "ddp" / "export" / "provenance.json").read_text())
     assert provenance["world_size"] == 2 and provenance["steps"] >= 1
     assert 0.0 <= provenance["val"]["acc50"] <= 1.0 and provenance["val"]["queries"] > 0
+
+
+@pytest.mark.parametrize("recipe", ["synth-cpu.yaml", "paper.yaml"])
+def test_bundled_recipes_are_valid_for_every_variant(recipe: str) -> None:
+    from difftracker.config import VARIANTS
+    from harness.training.config import load_train_config
+    from harness.training.difftracker_task import DiffTrackerOptions
+    from harness.training.train_command import DIFFTRACKER_CONFIGS
+
+    config = load_train_config(DIFFTRACKER_CONFIGS / recipe)
+    assert config.task == "difftracker"
+    options = DiffTrackerOptions(**config.task_options)
+    for variant in VARIANTS:
+        from difftracker.config import variant_config
+
+        built = variant_config(variant, options.model)
+        assert built.fusion == VARIANTS[variant]["fusion"]
