@@ -129,6 +129,27 @@ def training_costs() -> dict:
     return costs
 
 
+def target_summary() -> tuple[str, bool, str]:
+    """One benchmark row: the measured numbers against the issue's targets."""
+    scores = accuracy_rows(REPO / "data" / "diffground-synth")
+    costs = training_costs()
+    ours = scores["difftracker"]
+    worst_edit, worst = min(ours["by_edit"].items(), key=lambda item: item[1])
+    best_control, control_score = max(((n, scores[n]["acc50"]) for n in CONTROLS if n in scores), key=lambda x: x[1])
+    margin = ours["acc50"] - control_score
+    nodem = scores.get("difftracker-nodem", {}).get("acc50", float("nan"))
+    minutes = (costs.get("difftracker", {}).get("seconds") or float("nan")) / 60
+    met = ours["acc50"] >= 0.80 and worst >= 0.70 and margin >= 0.15 and nodem < ours["acc50"] and minutes <= 30
+    lo, hi = ours["ci"]
+    measured = (
+        f"{ours['acc50']:.3f} [{lo:.3f}, {hi:.3f}] overall, worst edit type {worst_edit} {worst:.3f}; "
+        f"best control {best_control} {control_score:.3f} (margin {100 * margin:+.1f} pts); "
+        f"nodem {nodem:.3f}; trained in {minutes:.1f} min on 1 CPU thread"
+    )
+    controls = ", ".join(f"{n} {scores[n]['acc50']:.3f}" for n in CONTROLS if n in scores)
+    return measured, met, f"controls (same recipe): {controls}"
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int)
