@@ -28,6 +28,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "adapters.mm_grounding_dino",
     "adapters.owlv2",
     "adapters.official_grounding_dino",
+    "adapters.mmdet_grounding_dino",
 )
 
 _REGISTRY: dict[str, type[Adapter]] = {}

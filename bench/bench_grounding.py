@@ -1,8 +1,9 @@
 """Per-mode latency of the grounding adapters on CPU: tiny test models, and full-size random weights.
 
-Run `python bench/bench_grounding.py [--full]`; `bench/run_all.py` calls `grounding_rows()` for the
-tiny models only (full-size models take minutes to build and save). Weights are random: this
-measures speed, never accuracy.
+Run `python bench/bench_grounding.py [--full] [--families gdino,owlv2,mmdet-gdino] [--threads N]`;
+`bench/run_all.py` calls `grounding_rows()` for the tiny models only (full-size models take minutes to
+build and save). Weights are random: this measures speed, never accuracy. mmdet-gdino is measured
+only where mmdet runs (`make mmdet`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ sys.path.insert(0, str(REPO))
 from adapters import registry  # noqa: E402
 from adapters.base import PairInput  # noqa: E402
 from adapters.grounder_modes import MODES  # noqa: E402
+from adapters.mmdet_availability import missing_mmdet_parts  # noqa: E402
 from tests.adapters.grounding.conftest import FAMILY_BUILDERS  # noqa: E402
 
 
@@ -52,12 +54,17 @@ def time_modes(family: str, options: dict[str, Any], pair: PairInput, repeats: i
     return seconds
 
 
+def runnable_families(families: tuple[str, ...]) -> tuple[str, ...]:
+    """The families whose packages are installed: mmdet-gdino needs `make mmdet`."""
+    return tuple(f for f in families if f != "mmdet-gdino" or missing_mmdet_parts() is None)
+
+
 def tiny_latencies(repeats: int = 5) -> dict[str, dict[str, float]]:
     pair = synthetic_pair(160)
     with tempfile.TemporaryDirectory() as tmp:
         return {
-            family: time_modes(family, build(Path(tmp) / family), pair, repeats)
-            for family, build in FAMILY_BUILDERS.items()
+            family: time_modes(family, FAMILY_BUILDERS[family](Path(tmp) / family), pair, repeats)
+            for family in runnable_families(tuple(FAMILY_BUILDERS))
         }
 
 
@@ -89,14 +96,39 @@ def save_full_size(family: str, directory: Path) -> dict[str, Any]:
         tokenizer = CLIPTokenizer(str(directory / "vocab.json"), str(directory / "merges.txt"), pad_token="!")
         Owlv2Processor(image_processor=Owlv2ImageProcessor(), tokenizer=tokenizer).save_pretrained(directory)
         return {"weights": str(directory)}
+    if family == "mmdet-gdino":
+        return save_full_size_mmdet(directory)
     raise ValueError(family)
 
 
-def full_latencies(families: tuple[str, ...] = ("gdino", "owlv2")) -> dict[str, dict[str, float]]:
+def save_full_size_mmdet(directory: Path) -> dict[str, Any]:
+    """mmdet's MM-Grounding-DINO Swin-T config as released (800 px), random weights, BERT-base text encoder."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    from transformers import BertConfig, BertModel
+
+    from adapters.grounding_text import bert_tokenizer
+    from adapters.mmdet_grounding_dino import DEFAULT_CONFIG, grounding_config, resolve_config
+
+    text_dir = directory / "bert-base-uncased-random"
+    torch.manual_seed(0)
+    BertModel(BertConfig(), add_pooling_layer=False).save_pretrained(text_dir)  # bert-base-uncased's shape
+    bert_tokenizer(text_dir).save_pretrained(text_dir)
+    config = resolve_config(DEFAULT_CONFIG)
+    assert config is not None
+    cfg = grounding_config(config, text_dir, limit=100)
+    init_default_scope("mmdet")
+    checkpoint = directory / "mm_grounding_dino_swin-t_random.pth"
+    torch.save({"state_dict": MODELS.build(cfg.model).state_dict()}, checkpoint)
+    return {"weights": str(checkpoint), "config": DEFAULT_CONFIG, "text_encoder": str(text_dir)}
+
+
+def full_latencies(families: tuple[str, ...] = ("gdino", "owlv2", "mmdet-gdino")) -> dict[str, dict[str, float]]:
     pair = synthetic_pair(800)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for family in families:
+        for family in runnable_families(families):
             options = save_full_size(family, Path(tmp) / family)
             results[family] = time_modes(family, options, pair, repeats=1)
     return results
@@ -121,10 +153,20 @@ def grounding_rows() -> tuple[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="also full-size random-weight models at 800 px")
+    parser.add_argument("--full-only", action="store_true", help="only the full-size models")
+    parser.add_argument("--families", default="gdino,owlv2,mmdet-gdino", help="full-size families to time")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
-    lines = format_table("Tiny random models, 160x160 pair (median of 5)", tiny_latencies())
-    if args.full:
-        lines += [""] + format_table("Full-size random weights, 800x800 pair (one run)", full_latencies())
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    lines = [] if args.full_only else format_table("Tiny random models, 160x160 pair (median of 5)", tiny_latencies())
+    if args.full or args.full_only:
+        import torch
+
+        title = f"Full-size random weights, 800x800 pair (one run, {torch.get_num_threads()} threads)"
+        lines += [""] + format_table(title, full_latencies(tuple(args.families.split(","))))
     print("\n".join(lines))
 
 

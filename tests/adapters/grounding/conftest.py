@@ -13,11 +13,13 @@ from adapters.base import PairInput
 from harness.data.images import load_pair
 from harness.data.manifest import read_manifest
 from harness.data.synth import SynthConfig, generate_dataset
+from tests.adapters.grounding.mmdet_requirement import require_mmdet
 from tests.adapters.grounding.tiny_grounders import (
     save_tiny_hf_grounding_dino,
     save_tiny_official_grounding_dino,
     save_tiny_owlv2,
 )
+from tests.adapters.grounding.tiny_mmdet_grounder import save_tiny_mmdet_grounding_dino
 
 FAMILY_BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "gdino": save_tiny_hf_grounding_dino,
@@ -25,6 +27,7 @@ FAMILY_BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "mmgdino": lambda d: save_tiny_hf_grounding_dino(d, mm=True, with_tokenizer=True),
     "owlv2": save_tiny_owlv2,
     "gdino-official": save_tiny_official_grounding_dino,
+    "mmdet-gdino": save_tiny_mmdet_grounding_dino,
 }
 FAMILIES = tuple(FAMILY_BUILDERS)
 
@@ -49,6 +52,8 @@ def tiny_grounder_options(tmp_path_factory: pytest.TempPathFactory) -> Callable[
     def options(family: str) -> dict[str, Any]:
         if family == "gdino-official" and importlib.util.find_spec("groundingdino") is None:
             pytest.skip("groundingdino-py is not installed (pip install 'idg-harness[grounding]')")
+        if family == "mmdet-gdino":
+            require_mmdet()
         if family not in built:
             built[family] = FAMILY_BUILDERS[family](tmp_path_factory.mktemp(f"tiny-{family}"))
         return dict(built[family])

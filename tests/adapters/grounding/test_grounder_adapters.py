@@ -19,6 +19,7 @@ from adapters.grounder_adapter import GrounderAdapter
 from adapters.grounder_modes import MODES
 from tests.adapters.conftest import varied_pairs
 from tests.adapters.grounding.conftest import FAMILIES
+from tests.adapters.grounding.mmdet_requirement import require_mmdet
 from tests.adapters.prediction_checks import assert_same, assert_valid
 from tests.adapters.test_contract import degenerate_pairs
 
@@ -26,7 +27,11 @@ NAMES = [f"{family}-{mode}" for family in FAMILIES for mode in MODES]
 
 
 def _marks(name: str) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.slow] if name.startswith("gdino-official") else []
+    if name.startswith("gdino-official"):
+        return [pytest.mark.slow]
+    if name.startswith("mmdet-gdino"):
+        return [pytest.mark.mmdet]  # `pytest -m mmdet` runs them after the mmcv build
+    return []
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +85,10 @@ def test_degenerate_inputs_give_valid_predictions(family: str, loaded: Callable[
     assert adapter.predict([]) == []
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", [pytest.param(f, marks=_marks(f)) for f in FAMILIES])
 def test_missing_weights_name_the_option(family: str, tmp_path: Path) -> None:
+    if family == "mmdet-gdino":
+        require_mmdet()  # without mmdet, check() names the install command first
     name = f"{family}-b"
     with pytest.raises(AdapterUnavailable) as no_weights:
         registry.create_adapter(name).check()

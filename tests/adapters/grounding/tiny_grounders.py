@@ -29,7 +29,7 @@ def _tiny_swin():
     )
 
 
-def _tiny_bert_config(max_positions: int = 64):
+def tiny_bert_config(max_positions: int = 64):
     from transformers import BertConfig
 
     # vocab_size stays bert-base-uncased's: Grounding DINO hard-codes its special-token ids.
@@ -59,7 +59,7 @@ def save_tiny_hf_grounding_dino(directory: Path, mm: bool = False, with_tokenize
     )
     config = config_class(
         backbone_config=_tiny_swin(),
-        text_config=_tiny_bert_config(),
+        text_config=tiny_bert_config(),
         d_model=32,
         encoder_layers=1,
         decoder_layers=2,  # 1 fails to tie the box-head weights (ENV-NOTES)
@@ -162,7 +162,7 @@ def save_tiny_official_grounding_dino(directory: Path) -> dict[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     text_dir = directory / "tiny-bert"
     torch.manual_seed(0)
-    BertModel(_tiny_bert_config(max_positions=128)).save_pretrained(text_dir)
+    BertModel(tiny_bert_config(max_positions=128)).save_pretrained(text_dir)
     bert_tokenizer(text_dir).save_pretrained(text_dir)
     source = Path(groundingdino.__file__).parent / "config" / "GroundingDINO_SwinT_OGC.py"
     config_text = source.read_text(encoding="utf-8")
