@@ -4,7 +4,8 @@ the difference score (every difference of the pair is a positive) and on the ref
 token losses on the encoder output that seeds the decoder (two-stage): each image token whose
 cell centre lies in a difference box must score as a difference, regress that box, and, when it
 is the box the query means, align with the words (referring score). The dense terms train the
-query selection from every token at once, which is what makes a few epochs on a CPU enough."""
+query selection from every token at once, where the Hungarian-matched decoder losses reach only
+the few matched queries (DETR-style decoders are slow to train on their own)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from adapters.base import AdapterUnavailable, PairInput
-from adapters.cd_siamese import CHECKPOINT_DIR, DEFAULT_WEIGHTS, SiameseChangeDetectorAdapter
+from adapters.cd_siamese import DEFAULT_WEIGHTS, SiameseChangeDetectorAdapter
+from adapters.checkpoint_files import CHECKPOINT_DIR
 from harness.data.synth import SynthConfig, generate_dataset
 from harness.training.cd_siamese_task import change_counts, change_scores
 from harness.training.change_pairs import change_pairs, load_native
