@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from harness.data.synth import SynthConfig, generate_dataset
+from tests.difftracker.conftest import tiny_text_encoder  # noqa: F401  (fixture shared with tests/difftracker)
 
 TINY_TASK_OPTIONS = {
     "network": {"channels": [4, 8]},

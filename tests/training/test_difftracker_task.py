@@ -14,7 +14,6 @@ import yaml
 from safetensors import safe_open
 
 from harness.cli import main
-from tests.difftracker.conftest import tiny_text_encoder  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,7 +52,7 @@ def write_difftracker_config(path: Path, text_encoder: Path, **overrides) -> Pat
 def test_a_control_trains_with_the_difftracker_recipe_and_the_adapter_reproduces_it(
     tiny_synth: Path,
     tiny_text_encoder: Path,
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     from rich.console import Console
 
@@ -91,7 +90,7 @@ def test_a_config_of_another_model_is_refused(tiny_synth: Path, tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_two_process_ddp_training(tiny_synth: Path, tiny_text_encoder: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_two_process_ddp_training(tiny_synth: Path, tiny_text_encoder: Path, tmp_path: Path) -> None:
     config = write_difftracker_config(tmp_path / "dt.yaml", tiny_text_encoder, epochs=1, batch_size=1)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "harness",
