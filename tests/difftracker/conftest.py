@@ -26,8 +26,9 @@ def tiny_text_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def tiny_config(text_encoder: Path, variant: str = "difftracker", **overrides) -> DiffTrackerConfig:
-    base = {
+def tiny_model_options(text_encoder: Path) -> dict:
+    """DiffTrackerConfig fields of the tiny test model (also the `model` options of tiny training configs)."""
+    return {
         "image_size": 64,
         "d_model": 32,
         "ffn_dim": 64,
@@ -36,6 +37,9 @@ def tiny_config(text_encoder: Path, variant: str = "difftracker", **overrides) -
         "decoder_layers": 2,
         "num_queries": 8,
         "text_encoder": str(text_encoder),
-        **overrides,
     }
+
+
+def tiny_config(text_encoder: Path, variant: str = "difftracker", **overrides) -> DiffTrackerConfig:
+    base = {**tiny_model_options(text_encoder), **overrides}
     return variant_config(variant, DiffTrackerConfig.from_dict(base))

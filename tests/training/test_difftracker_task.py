@@ -14,6 +14,7 @@ import yaml
 from safetensors import safe_open
 
 from harness.cli import main
+from tests.difftracker.conftest import tiny_model_options
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,16 +30,7 @@ def write_difftracker_config(path: Path, text_encoder: Path, **overrides) -> Pat
         "cpu_threads": 1,
         "grad_clip": 0.1,
         "task_options": {
-            "model": {
-                "image_size": 64,
-                "d_model": 32,
-                "ffn_dim": 64,
-                "heads": 2,
-                "neck_layers": 1,
-                "decoder_layers": 2,
-                "num_queries": 8,
-                "text_encoder": str(text_encoder),
-            },
+            "model": tiny_model_options(text_encoder),
             "reference_queries": 4,
             "loader_threads": 1,
         },
