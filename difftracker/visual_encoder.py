@@ -36,11 +36,11 @@ class VisualEncoder(nn.Module):
             raise ValueError(f"backbone {config.backbone} has no stage at stride(s) {missing}; it has {strides}")
         self.levels = [strides.index(s) for s in config.neck_strides]
         channels = [self.backbone.info[i].channels for i in self.levels]
-        width = 2 if config.fusion == "late" else 1
-        self.project = nn.ModuleList(_projection(width * c, config.d_model) for c in channels)
         self.uses_difference_map = config.fusion == "siamese" and config.difference_map
-        if self.uses_difference_map:
-            self.project_difference = nn.ModuleList(_projection(c, config.d_model) for c in channels)
+        # late: [F_A ; F_B]. siamese: [F_B' ; D ; |D|] with D = F_B' - F_A' (B and the signed
+        # difference carry A's content too: "the piece that went from green to blue" needs it).
+        width = 2 if config.fusion == "late" else 3 if self.uses_difference_map else 1
+        self.project = nn.ModuleList(_projection(width * c, config.d_model) for c in channels)
         self.dems = nn.ModuleDict()
         if config.fusion == "siamese" and config.dem != "none":
             last = len(self.backbone.info) - 1
@@ -93,10 +93,11 @@ class VisualEncoder(nn.Module):
                 if fusion == "late":
                     levels.append(self.project[j](torch.cat((features_a[i], features_b[i]), dim=1)))
                     continue
-                level = self.project[j](features_b[i])
+                inputs = features_b[i]
                 if self.uses_difference_map:
-                    level = level + self.project_difference[j]((features_a[i] - features_b[i]).abs())
-                levels.append(level)
+                    difference = features_b[i] - features_a[i]
+                    inputs = torch.cat((inputs, difference, difference.abs()), dim=1)
+                levels.append(self.project[j](inputs))
             return levels
         if fusion == "early":
             features = self.backbone(torch.cat((image_a, image_b), dim=1))
