@@ -32,11 +32,13 @@ def plot_curve(path: Path, rows: list[dict[str, Any]], score_name: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in rows]
     fig, loss_axis = plt.subplots(figsize=(6, 3.5), dpi=100)
     loss_axis.plot(epochs, [row["train_loss"] for row in rows], "o-", color="tab:blue", label="train loss")
     loss_axis.set_xlabel("epoch")
+    loss_axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     loss_axis.set_ylabel("train loss", color="tab:blue")
     score_axis = loss_axis.twinx()
     key = f"val_{score_name}"

@@ -101,6 +101,25 @@ def test_dem_flags_change_the_graph(tiny_text_encoder: Path) -> None:
         assert not torch.allclose(full.encode_pairs(a, b).features, none.encode_pairs(a, b).features)
 
 
+def test_siamese_neck_input_carries_b_and_the_signed_difference(tiny_text_encoder: Path) -> None:
+    """[F_B' ; D ; |D|] with D = F_B' - F_A': A's own features are recoverable (F_B' - D), which
+    queries about what A held need; without the difference map the neck sees B alone."""
+    model = DiffTracker(tiny_config(tiny_text_encoder, "difftracker-nodem")).eval()
+    seen: list[torch.Tensor] = []
+    model.visual.project[0].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    a, b = _inputs(pairs=1)
+    with torch.no_grad():
+        model.encode_pairs(a, b)
+        stage = model.visual.levels[0]
+        features_a, features_b = model.visual._siamese(model.normalise(a), model.normalise(b))
+    f_b, difference, magnitude = seen[0].chunk(3, dim=1)
+    torch.testing.assert_close(f_b, features_b[stage])
+    torch.testing.assert_close(f_b - difference, features_a[stage])
+    torch.testing.assert_close(magnitude, difference.abs())
+    b_only = DiffTracker(tiny_config(tiny_text_encoder, "difftracker-nodem", difference_map=False))
+    assert b_only.visual.project[0][0].in_channels == features_b[stage].shape[1]
+
+
 def test_bad_flags_are_refused(tiny_text_encoder: Path) -> None:
     for bad in ({"dem": "half"}, {"fusion": "mid"}, {"image_size": 100}, {"d_model": 30, "heads": 4}):
         with pytest.raises(DiffTrackerConfigError):

@@ -110,3 +110,19 @@ def test_bundled_recipes_are_valid_for_every_variant(recipe: str) -> None:
 
         built = variant_config(variant, options.model)
         assert built.fusion == VARIANTS[variant]["fusion"]
+
+
+@pytest.mark.parametrize(
+    ("recipe", "changed"),
+    [("ablation-dem-diff-only.yaml", {"dem": "diff-only"}), ("ablation-dem-last.yaml", {"dem_stages": "last"})],
+)
+def test_dem_ablation_recipes_differ_from_synth_cpu_only_in_the_dem(recipe: str, changed: dict) -> None:
+    import dataclasses
+
+    from harness.training.config import load_train_config
+    from harness.training.train_command import DIFFTRACKER_CONFIGS
+
+    base = load_train_config(DIFFTRACKER_CONFIGS / "synth-cpu.yaml")
+    ablation = load_train_config(DIFFTRACKER_CONFIGS / recipe)
+    assert ablation.task_options["model"] == {**base.task_options["model"], **changed}
+    assert dataclasses.replace(ablation, task_options=base.task_options) == base
