@@ -171,7 +171,14 @@ def _encoded_pairs(
         # About 3 queries a pair: ask for a little more than needed so one batch usually suffices.
         batch = min(max(2 * config.workers, math.ceil(remaining_queries() / 2.5)), 64 * config.workers)
         jobs = [(config.seed, split, i, config) for i in range(index, index + batch)]
-        yield from pool.imap(encode_pair, jobs, chunksize=max(1, batch // (4 * config.workers)))
+        results = pool.imap(encode_pair, jobs, chunksize=max(1, batch // (4 * config.workers)))
+        try:
+            yield from results
+        finally:
+            # When the caller stops early (quota met), let the batch finish: a pool shut down with
+            # tasks still in flight can hang in Pool.terminate (seen once in CI).
+            for _ in results:
+                pass
         index += batch
 
 
@@ -218,8 +225,9 @@ def _fill_split(
     quota = config.quota(split)
     tally = report.queries_per_split
     tally[split] = pairs = 0
-    if quota > 0:
-        for encoded in _encoded_pairs(config, split, pool, lambda: quota - tally[split]):
+    encoded_pairs = _encoded_pairs(config, split, pool, lambda: quota - tally[split])
+    try:
+        for encoded in encoded_pairs if quota > 0 else ():
             report.rewritten += encoded.rewritten
             report.dropped += encoded.dropped
             if not encoded.samples:
@@ -237,6 +245,8 @@ def _fill_split(
                 progress(len(samples), total)
             if tally[split] >= quota:
                 break
+    finally:
+        encoded_pairs.close()  # lets the pool finish its last batch (see _encoded_pairs)
     report.pairs_per_split[split] = pairs
 
 
@@ -261,10 +271,14 @@ def generate_dataset(
     try:
         for split in SPLITS:
             _fill_split(out_dir, config, split, pool, report, samples, progress, total)
-    finally:
+    except BaseException:
         if pool is not None:
             pool.terminate()
             pool.join()
+        raise
+    if pool is not None:
+        pool.close()  # every batch was drained, so nothing is in flight and close + join cannot hang
+        pool.join()
     write_manifest(out_dir, samples)
     info = _dataset_info(config, report)
     info["fingerprint"] = dataset_fingerprint(out_dir)
