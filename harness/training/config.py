@@ -71,14 +71,33 @@ class TrainConfig:
             raise TrainConfigError(f"{source}: {exc}") from exc
 
 
-def load_train_config(path: Path) -> TrainConfig:
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`; nested mappings (task_options, model) merge key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _read_fields(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's fields, on top of those of its `base:` file (a path relative to it), if any."""
     path = Path(path)
     if not path.is_file():
         raise TrainConfigError(f"training config {path} not found")
+    if path.resolve() in chain:
+        raise TrainConfigError(f"{path}: `base` files form a cycle: {[str(p) for p in chain]}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise TrainConfigError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise TrainConfigError(f"{path}: must hold a mapping of config fields")
-    return TrainConfig.from_dict(data, source=str(path))
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    return _merged(_read_fields(path.parent / str(base), (*chain, path.resolve())), data)
+
+
+def load_train_config(path: Path) -> TrainConfig:
+    """A recipe file; `base: OTHER.yaml` starts from another recipe and changes only what it lists."""
+    return TrainConfig.from_dict(_read_fields(Path(path)), source=str(path))

@@ -31,6 +31,22 @@ def test_unknown_fields_and_bad_values_are_named(tmp_path: Path) -> None:
         load_train_config(tmp_path / "missing.yaml")
 
 
+def test_base_recipe_is_merged_key_by_key_and_cycles_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        "task: difftracker\nepochs: 4\ntask_options:\n  model: {d_model: 96, heads: 4}\n"
+    )
+    (tmp_path / "child.yaml").write_text("base: base.yaml\nlr: 0.5\ntask_options:\n  model: {heads: 2}\n")
+    config = load_train_config(tmp_path / "child.yaml")
+    assert (config.epochs, config.lr) == (4, 0.5)
+    assert config.task_options == {"model": {"d_model": 96, "heads": 2}}
+    (tmp_path / "loop.yaml").write_text("base: loop.yaml\ntask: difftracker\n")
+    with pytest.raises(TrainConfigError, match="cycle"):
+        load_train_config(tmp_path / "loop.yaml")
+    (tmp_path / "orphan.yaml").write_text("base: missing.yaml\ntask: difftracker\n")
+    with pytest.raises(TrainConfigError, match="missing.yaml not found"):
+        load_train_config(tmp_path / "orphan.yaml")
+
+
 def test_schedule_warms_up_then_decays_to_the_floor() -> None:
     factors = [warmup_cosine_factor(step, 100, 10, 0.1) for step in range(100)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
