@@ -2,6 +2,7 @@
 # Train DiffTracker and its five controls with one recipe (default: difftracker/configs/synth-cpu.yaml),
 # all at once: on one GPU the six small jobs share it; on a CPU machine set JOBS=1 to run them in turn.
 #   scripts/train_difftracker_family.sh [CONFIG] [OUTPUT_ROOT]
+# THREADS=N passes --threads N (torch threads per job; 1 when two jobs share 2 cores).
 # Each model lands in OUTPUT_ROOT/<model>/ (export/model.safetensors + provenance.json, log.csv, curve.png).
 set -euo pipefail
 CONFIG=${1:-difftracker/configs/synth-cpu.yaml}
@@ -9,10 +10,12 @@ OUTPUT_ROOT=${2:-results/train}
 JOBS=${JOBS:-6}
 HARNESS=${HARNESS:-harness}
 MODELS=${MODELS:-"difftracker difftracker-nodem late-fusion early-fusion concat-canvas mdetr-style"}
+THREADS_ARG=()
+if [ -n "${THREADS:-}" ]; then THREADS_ARG=(--threads "$THREADS"); fi
 mkdir -p "$OUTPUT_ROOT"
 running=0
 for model in $MODELS; do
-    $HARNESS train "$model" --config "$CONFIG" --output "$OUTPUT_ROOT/$model" >"$OUTPUT_ROOT/$model.log" 2>&1 &
+    $HARNESS train "$model" --config "$CONFIG" --output "$OUTPUT_ROOT/$model" "${THREADS_ARG[@]}" >"$OUTPUT_ROOT/$model.log" 2>&1 &
     running=$((running + 1))
     if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
 done

@@ -33,6 +33,12 @@ def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path
     train.add_argument("--output", type=Path, help="output folder (default results/train/<model>)")
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT/last/")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda")
+    train.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads per process on CPU, overriding the recipe's cpu_threads (e.g. 1 for each of two "
+        "jobs side by side on 2 cores); recorded in the checkpoint's provenance",
+    )
 
 
 def run_train(args: argparse.Namespace, dataset: Path, console: Console) -> int:
@@ -47,6 +53,8 @@ def run_train(args: argparse.Namespace, dataset: Path, console: Console) -> int:
         from harness.training.config import TrainConfigError
 
         raise TrainConfigError(f"{args.config} trains {config.task!r}, not {args.model!r}")
+    if args.threads is not None:
+        config = replace(config, cpu_threads=args.threads)
     output = args.output or Path("results/train") / args.model
     result = train(config, dataset, output, resume=args.resume, device=args.device, console=console)
     if result.exported is None:

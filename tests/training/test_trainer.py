@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_train_writes_checkpoints_log_and_provenance(tiny_synth: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     code = main(["train", "cd-siamese", "--config", str(write_config(tmp_path / "c.yaml")), "--dataset", str(tiny_synth),
-                 "--output", str(out), "--device", "cpu"])  # fmt: skip
+                 "--output", str(out), "--device", "cpu", "--threads", "2"])  # fmt: skip
     assert code == 0
     for rel in ("best/model.safetensors", "last/optimizer.safetensors", "export/model.safetensors", "curve.png"):
         assert (out / rel).is_file(), rel
@@ -37,6 +37,7 @@ def test_train_writes_checkpoints_log_and_provenance(tiny_synth: Path, tmp_path:
     assert provenance["seed"] == 0 and provenance["weights_dtype"] == "float16"
     assert provenance["model"] == {"network": {"channels": [4, 8]}, "image_size": 64}
     assert provenance["config"]["task"] == "cd-siamese" and isinstance(provenance["command"], list)
+    assert provenance["config"]["cpu_threads"] == 2  # --threads overrides the recipe (1) and is recorded
     assert 0.0 <= provenance["val"]["iou"] <= 1.0 and len(provenance["reference_pairs"]) == 2
     best_epoch = max(rows, key=lambda row: row["val_iou"])["epoch"]
     assert provenance["epoch"] == best_epoch
