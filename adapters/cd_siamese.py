@@ -7,7 +7,6 @@ It ignores the query. Default weights: the small checkpoint trained on DiffGroun
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
 from adapters.checkpoint_files import (
     CheckpointError,
     load_state_dict,
+    provenance_model_spec,
     provenance_path,
     resolve_weights,
     weights_sha256,
@@ -73,8 +73,13 @@ class SiameseChangeDetectorAdapter(Adapter):
         from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
 
         weights = self.weights_path
-        provenance = json.loads(provenance_path(weights).read_text(encoding="utf-8"))
-        spec = provenance["model"]
+        spec = provenance_model_spec(weights, ("image_size", "network"))
+        if spec is None:
+            raise AdapterUnavailable(
+                f"{provenance_path(weights)} does not describe a model (no 'model' entry): "
+                "not a finished `harness train` export",
+                "pass weights exported by `harness train cd-siamese` with their provenance JSON",
+            )
         self.image_size = int(spec["image_size"])
         model = SiameseDiffNet(NetworkConfig.from_dict(spec["network"]))
         try:

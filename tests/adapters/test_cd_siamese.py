@@ -77,6 +77,14 @@ def test_unavailable_without_weights(tmp_path: Path) -> None:
     assert "harness train cd-siamese" in info.value.how_to_enable
 
 
+def test_provenance_without_a_model_is_refused(tmp_path: Path) -> None:
+    weights = tmp_path / "cut-short.safetensors"
+    weights.write_bytes((CHECKPOINT_DIR / DEFAULT_WEIGHTS).read_bytes())
+    weights.with_suffix(".json").write_text("{}\n")
+    with pytest.raises(AdapterUnavailable, match="no 'model' entry"):
+        SiameseChangeDetectorAdapter(weights=str(weights)).load("cpu")
+
+
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError, match="threshold"):
         SiameseChangeDetectorAdapter(threshold=1.5)

@@ -5,6 +5,7 @@ make a model unavailable with the command that trains it."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,12 @@ def test_weights_of_another_variant_are_refused(tmp_path: Path) -> None:
         create_adapter("difftracker", weights=str(weights)).load("cpu")
     with pytest.raises(ValueError, match="max_boxes"):
         create_adapter("difftracker", max_boxes=0)
+
+
+def test_weights_without_a_finished_provenance_are_refused(tmp_path: Path) -> None:
+    weights = tmp_path / "cut-short.safetensors"
+    shutil.copy(CHECKPOINT_DIR / "difftracker-synth.safetensors", weights)
+    weights.with_suffix(".json").write_text("{}\n")
+    with pytest.raises(AdapterUnavailable, match="no 'model' entry") as info:
+        create_adapter("difftracker", weights=str(weights)).load("cpu")
+    assert "harness train difftracker" in info.value.how_to_enable

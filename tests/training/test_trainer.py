@@ -29,6 +29,7 @@ def test_train_writes_checkpoints_log_and_provenance(tiny_synth: Path, tmp_path:
     assert code == 0
     for rel in ("best/model.safetensors", "last/optimizer.safetensors", "export/model.safetensors", "curve.png"):
         assert (out / rel).is_file(), rel
+    assert not (out / "export.partial").exists()  # built aside, renamed into place once complete
     rows = json.loads((out / "log.json").read_text())
     assert [row["epoch"] for row in rows] == [1, 2]
     assert (out / "log.csv").read_text().splitlines()[0].startswith("epoch,step,lr,train_loss,val_iou")
