@@ -139,12 +139,13 @@ def target_summary() -> tuple[str, bool, str]:
     margin = ours["acc50"] - control_score
     nodem = scores.get("difftracker-nodem", {}).get("acc50", float("nan"))
     minutes = (costs.get("difftracker", {}).get("seconds") or float("nan")) / 60
+    threads = costs.get("difftracker", {}).get("threads") or "all"
     met = ours["acc50"] >= 0.80 and worst >= 0.70 and margin >= 0.15 and nodem < ours["acc50"] and minutes <= 30
     lo, hi = ours["ci"]
     measured = (
         f"{ours['acc50']:.3f} [{lo:.3f}, {hi:.3f}] overall, worst edit type {worst_edit} {worst:.3f}; "
         f"best control {best_control} {control_score:.3f} (margin {100 * margin:+.1f} pts); "
-        f"nodem {nodem:.3f}; trained in {minutes:.1f} min on 1 CPU thread"
+        f"nodem {nodem:.3f}; trained in {minutes:.1f} min ({threads} CPU thread(s), from its provenance)"
     )
     controls = ", ".join(f"{n} {scores[n]['acc50']:.3f}" for n in CONTROLS if n in scores)
     return measured, met, f"controls (same recipe): {controls}"
