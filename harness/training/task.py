@@ -37,6 +37,9 @@ class TrainingTask(ABC):
         self.options = options
         self.dataset = Path(dataset)
         self.seed = seed
+        self.last_loss_parts: dict[str, float] = {}
+        """The named parts of the last `loss` call (a task may fill it); the trainer averages
+        each over the epoch into the log as `train_<part>`."""
 
     @abstractmethod
     def prepare(self) -> None:

@@ -147,7 +147,7 @@ def _train(
         order = np.random.default_rng([config.seed, epoch]).permutation(task.num_train_items())
         mine = ctx.shard(list(order))[: steps_per_epoch * config.batch_size]
         model.train()
-        losses = []
+        losses, parts = [], {}
         with _progress(ctx.is_main, console) as progress:
             bar = progress.add_task(f"epoch {epoch + 1}/{config.epochs}", total=steps_per_epoch)
             for i in range(steps_per_epoch):
@@ -167,6 +167,8 @@ def _train(
                 scaler.update()
                 step += 1
                 losses.append(float(loss.detach()))
+                for name, value in task.last_loss_parts.items():
+                    parts.setdefault(name, []).append(value)
                 progress.update(bar, advance=1, description=f"epoch {epoch + 1}/{config.epochs} loss {losses[-1]:.3f}")
         train_loss = float(np.mean([x for rank in ctx.gather(losses) for x in rank]))
         model.eval()
@@ -176,6 +178,7 @@ def _train(
             "step": step,
             "lr": optimizer.param_groups[0]["lr"],
             "train_loss": train_loss,
+            **_mean_parts(ctx.gather(parts)),
             **{f"val_{k}": v for k, v in scores.items()},
             "epoch_seconds": time.perf_counter() - epoch_started,
         }
@@ -259,6 +262,12 @@ def _resume(folder: Path, config: TrainConfig, task: TrainingTask, model: torch.
             "resume with the same config (only epochs may grow) or train into another --output"
         )
     return state
+
+
+def _mean_parts(per_rank: list[dict[str, list[float]]]) -> dict[str, float]:
+    """Each loss part's epoch mean over every rank's steps, as `train_<part>` log columns."""
+    names = sorted({name for rank in per_rank for name in rank})
+    return {f"train_{name}": float(np.mean([v for rank in per_rank for v in rank.get(name, [])])) for name in names}
 
 
 def _provenance_base(config: TrainConfig, task: TrainingTask, dataset: Path, ctx: DistContext) -> dict[str, Any]:

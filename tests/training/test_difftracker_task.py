@@ -58,6 +58,9 @@ def test_a_control_trains_with_the_difftracker_recipe_and_the_adapter_reproduces
     provenance = json.loads((out / "export" / "provenance.json").read_text())
     assert provenance["task"] == "late-fusion" and provenance["model"]["variant"] == "late-fusion"
     assert provenance["model"]["config"]["fusion"] == "late"
+    rows = json.loads((out / "log.json").read_text())
+    parts = {"train_l1", "train_giou", "train_difference", "train_referring", "train_token_referring"}
+    assert all(parts <= set(row) and row["train_l1"] > 0 for row in rows)  # each loss part logged per epoch
     assert provenance["config"]["task"] == "late-fusion"
     with safe_open(str(out / "export" / "model.safetensors"), framework="pt") as handle:
         keys = list(handle.keys())
