@@ -73,13 +73,7 @@ class SiameseChangeDetectorAdapter(Adapter):
         from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
 
         weights = self.weights_path
-        spec = provenance_model_spec(weights, ("image_size", "network"))
-        if spec is None:
-            raise AdapterUnavailable(
-                f"{provenance_path(weights)} does not describe a model (no 'model' entry): "
-                "not a finished `harness train` export",
-                "pass weights exported by `harness train cd-siamese` with their provenance JSON",
-            )
+        spec = provenance_model_spec(weights, ("image_size", "network"), "cd-siamese")
         self.image_size = int(spec["image_size"])
         model = SiameseDiffNet(NetworkConfig.from_dict(spec["network"]))
         try:

@@ -32,15 +32,21 @@ def provenance_path(weights: Path) -> Path:
     return beside if beside.is_file() else weights.parent / "provenance.json"
 
 
-def provenance_model_spec(weights: Path, keys: tuple[str, ...]) -> dict[str, Any] | None:
-    """The `model` entry of the provenance JSON beside `weights`, or None when it is missing or
-    lacks one of `keys` (a hand-made or unfinished export: the caller says how to get a real one)."""
+def provenance_model_spec(weights: Path, keys: tuple[str, ...], model_name: str) -> dict[str, Any]:
+    """The `model` entry of the provenance JSON beside `weights`; AdapterUnavailable when it is
+    missing or lacks one of `keys` (a hand-made or unfinished export of `model_name`)."""
     import json
 
-    provenance = json.loads(provenance_path(Path(weights)).read_text(encoding="utf-8"))
+    from adapters.base import AdapterUnavailable
+
+    source = provenance_path(Path(weights))
+    provenance = json.loads(source.read_text(encoding="utf-8"))
     spec = provenance.get("model") if isinstance(provenance, dict) else None
     if not isinstance(spec, dict) or any(key not in spec for key in keys):
-        return None
+        raise AdapterUnavailable(
+            f"{source} does not describe a model (no 'model' entry): not a finished `harness train` export",
+            f"pass weights exported by `harness train {model_name}` with their provenance JSON",
+        )
     return spec
 
 

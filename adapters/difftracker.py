@@ -72,13 +72,7 @@ class DiffTrackerAdapter(Adapter):
         from difftracker.model import DiffTracker
 
         weights = self.weights_path
-        spec = provenance_model_spec(weights, ("variant", "config"))
-        if spec is None:
-            raise AdapterUnavailable(
-                f"{provenance_path(weights)} does not describe a model (no 'model' entry): "
-                "not a finished `harness train` export",
-                f"pass weights exported by `harness train {self.variant}` with their provenance JSON",
-            )
+        spec = provenance_model_spec(weights, ("variant", "config"), self.variant)
         if spec.get("variant") != self.variant:
             raise AdapterUnavailable(
                 f"{weights} holds a {spec.get('variant')!r} model, not {self.variant!r}",
