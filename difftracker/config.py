@@ -13,7 +13,6 @@ FUSIONS = ("siamese", "late", "early", "single", "canvas")
 DEM_MODES = ("full", "diff-only", "none")
 DEM_STAGES = ("all", "last")
 BACKBONES = ("efficientnet_lite0", "resnet50", "swin_t")
-REFERRING_POOLINGS = ("mean", "attention")
 
 
 class DiffTrackerConfigError(ValueError):
@@ -53,14 +52,9 @@ class DiffTrackerConfig:
     decoder_layers: int = 3
     num_queries: int = 16
     dropout: float = 0.0
-    referring_pooling: str = "mean"
-    """How the referring score reads the query's words: "mean" (one sentence vector) or "attention"
-    (each candidate box pools the words it attends to); see `difftracker.decoder.ReferringScore`."""
 
     def __post_init__(self) -> None:
-        choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES,
-            "referring_pooling": REFERRING_POOLINGS,
-        }
+        choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise DiffTrackerConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -18,7 +18,6 @@ import torch
 from torch import nn
 
 from difftracker.box_ops import inverse_sigmoid
-from difftracker.config import REFERRING_POOLINGS
 from difftracker.neck import VisualTokens, feed_forward
 from difftracker.position_encoding import sine_embedding
 from difftracker.text_encoder import TextFeatures
@@ -54,39 +53,19 @@ class DecoderOutput:
 
 
 class ReferringScore(nn.Module):
-    """Text-conditioned score of each candidate (a decoder query or an image token) against the
-    fused words of its query.
+    """Text-conditioned score: a query's embedding against the mean of the fused words."""
 
-    pooling="mean": s_k = <W_q h_k, W_t mean_t(w_t)> / sqrt(d) + b, one sentence vector for all
-    candidates. pooling="attention": every candidate pools the words it looks for,
-    a_kt = softmax_t(<W_q h_k, W_a w_t> / sqrt(d)), s_k = <W_q h_k, W_t sum_t a_kt w_t> / sqrt(d) + b,
-    so a candidate can weigh "orange" and "dotted" for its colour and pattern, and "left" for its place,
-    instead of matching the blend of every word (the words of all four query families differ).
-    """
-
-    def __init__(self, d_model: int, pooling: str = "mean") -> None:
+    def __init__(self, d_model: int) -> None:
         super().__init__()
-        if pooling not in REFERRING_POOLINGS:
-            raise ValueError(f"referring pooling must be one of {REFERRING_POOLINGS}, got {pooling!r}")
-        self.pooling = pooling
         self.query = nn.Linear(d_model, d_model)
         self.text = nn.Linear(d_model, d_model)
-        if pooling == "attention":
-            self.attend = nn.Linear(d_model, d_model)
         self.bias = nn.Parameter(torch.tensor(-math.log((1 - 0.01) / 0.01)))
         self.scale = 1 / math.sqrt(d_model)
 
     def forward(self, queries: torch.Tensor, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """queries (Q, K, d), words (Q, T, d), mask (Q, T) True on real words -> logits (Q, K)."""
-        candidates = self.query(queries)
-        if self.pooling == "mean":
-            weights = mask.unsqueeze(-1).float()
-            sentence = (words * weights).sum(1) / weights.sum(1).clamp(min=1)
-            return torch.einsum("qkd,qd->qk", candidates, self.text(sentence)) * self.scale + self.bias
-        attention = torch.einsum("qkd,qtd->qkt", candidates, self.attend(words)) * self.scale
-        attention = attention.masked_fill(~mask.unsqueeze(1), float("-inf")).softmax(-1)
-        pooled = torch.einsum("qkt,qtd->qkd", attention, self.text(words))
-        return (candidates * pooled).sum(-1) * self.scale + self.bias
+        weights = mask.unsqueeze(-1).float()
+        sentence = (words * weights).sum(1) / weights.sum(1).clamp(min=1)
+        return torch.einsum("qkd,qd->qk", self.query(queries), self.text(sentence)) * self.scale + self.bias
 
 
 class DecoderLayer(nn.Module):
@@ -117,28 +96,19 @@ def _prior_bias(probability: float = 0.01) -> float:
 
 
 class BoxDecoder(nn.Module):
-    def __init__(
-        self,
-        d_model: int,
-        heads: int,
-        ffn_dim: int,
-        layers: int,
-        num_queries: int,
-        dropout: float,
-        referring_pooling: str = "mean",
-    ):
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, layers: int, num_queries: int, dropout: float):
         super().__init__()
         self.num_queries = num_queries
         self.proposal_norm = nn.Sequential(nn.Linear(d_model, d_model), nn.LayerNorm(d_model))
         self.proposal_box = MLP(d_model, d_model, 4, 3)
         self.proposal_score = nn.Linear(d_model, 1)
-        self.proposal_referring = ReferringScore(d_model, referring_pooling)
+        self.proposal_referring = ReferringScore(d_model)
         self.query_content = nn.Embedding(num_queries, d_model)
         self.query_position = MLP(2 * d_model, d_model, d_model, 2)
         self.layers = nn.ModuleList(DecoderLayer(d_model, heads, ffn_dim, dropout) for _ in range(layers))
         self.box_delta = nn.ModuleList(MLP(d_model, d_model, 4, 3) for _ in range(layers))
         self.difference_score = nn.ModuleList(nn.Linear(d_model, 1) for _ in range(layers))
-        self.referring_score = nn.ModuleList(ReferringScore(d_model, referring_pooling) for _ in range(layers))
+        self.referring_score = nn.ModuleList(ReferringScore(d_model) for _ in range(layers))
         self.d_model = d_model
         for head in [self.proposal_score, *self.difference_score]:
             nn.init.constant_(head.bias, _prior_bias())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torchvision.ops import box_iou, generalized_box_iou_loss, sigmoid_focal_loss
+from torchvision.ops import generalized_box_iou_loss, sigmoid_focal_loss
 
 from difftracker.box_ops import cxcywh_to_xyxy
 from difftracker.decoder import DecoderOutput
@@ -27,8 +27,6 @@ class LossWeights:
     giou: float = 2.0
     tokens: float = 1.0
     """Weight of the dense token losses relative to a decoder layer's."""
-    referring_rank: float = 0.0
-    """Listwise referring loss (see `_referring_rank_loss`); 0 leaves it out."""
     matching: MatchCosts = field(default_factory=MatchCosts)
 
 
@@ -68,28 +66,7 @@ def _layer_loss(
             hit = rows[cols == targets.referred[q]]
             referring_target[q, hit] = 1.0
         losses["referring"] = sigmoid_focal_loss(referring_logits, referring_target, reduction="sum") / len(matches)
-        if weights.referring_rank:
-            losses["referring_rank"] = _referring_rank_loss(boxes, referring_logits, referring_target, targets)
     return losses
-
-
-def _referring_rank_loss(
-    boxes: torch.Tensor, referring_logits: torch.Tensor, matched: torch.Tensor, targets: GroundingTargets
-) -> torch.Tensor:
-    """The answer is the candidate with the highest referring score, so train that choice directly:
-    a softmax over each query's K candidates, whose positives are the candidates on the referred box
-    (IoU >= 0.5, boxes detached) and the one matched to it, -log of the positives' total probability
-    (multi-positive cross-entropy, as in listwise referring-expression rankers). The focal referring
-    loss scores every candidate alone and calls unmatched duplicates of the right box negatives; this
-    loss only asks that the right box outrank the other differences."""
-    losses = []
-    for q, target in enumerate(targets.boxes):
-        referred = cxcywh_to_xyxy(target[targets.referred[q]].float()).unsqueeze(0)
-        overlap = box_iou(cxcywh_to_xyxy(boxes[q].detach()), referred)[:, 0] >= 0.5
-        positive = overlap | matched[q].bool()
-        logits = referring_logits[q]
-        losses.append(torch.logsumexp(logits, 0) - torch.logsumexp(logits[positive], 0))
-    return torch.stack(losses).mean()
 
 
 def _token_loss(output: DecoderOutput, targets: GroundingTargets) -> dict[str, torch.Tensor]:
