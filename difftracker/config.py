@@ -52,7 +52,6 @@ class DiffTrackerConfig:
     decoder_layers: int = 3
     num_queries: int = 16
     dropout: float = 0.0
-    query_selection: str = "sum"
 
     def __post_init__(self) -> None:
         choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES}

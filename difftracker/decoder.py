@@ -96,9 +96,8 @@ def _prior_bias(probability: float = 0.01) -> float:
 
 
 class BoxDecoder(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, layers: int, num_queries: int, dropout: float, query_selection: str = "sum"):
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, layers: int, num_queries: int, dropout: float):
         super().__init__()
-        self.query_selection = query_selection
         self.num_queries = num_queries
         self.proposal_norm = nn.Sequential(nn.Linear(d_model, d_model), nn.LayerNorm(d_model))
         self.proposal_box = MLP(d_model, d_model, 4, 3)
@@ -134,8 +133,7 @@ class BoxDecoder(nn.Module):
     ) -> DecoderOutput:
         boxes, difference_scores, referring_scores = self.proposals(memory, visual, words, text)
         k = min(self.num_queries, boxes.shape[1])
-        selection = difference_scores if self.query_selection == "difference" else difference_scores + referring_scores
-        top = selection.detach().topk(k, dim=1).indices
+        top = (difference_scores + referring_scores).detach().topk(k, dim=1).indices
         reference = boxes.gather(1, top.unsqueeze(-1).expand(-1, -1, 4)).detach()
         queries = self.query_content.weight[:k].unsqueeze(0).expand(memory.shape[0], -1, -1)
         padding = ~text.mask

@@ -48,7 +48,7 @@ class DiffTracker(nn.Module):
             config.dropout,
         )
         self.decoder = BoxDecoder(
-            config.d_model, config.heads, config.ffn_dim, config.decoder_layers, config.num_queries, config.dropout, config.query_selection
+            config.d_model, config.heads, config.ffn_dim, config.decoder_layers, config.num_queries, config.dropout
         )
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
