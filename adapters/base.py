@@ -102,6 +102,45 @@ class Prediction:
         return self.boxes[0] if len(self.boxes) else None
 
 
+class AdapterOptionError(TypeError):
+    """An option's value does not have the type of its default; names `MODEL.KEY`."""
+
+
+_TYPE_NAMES = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "text",
+    list: "a list",
+    dict: "a mapping",
+}
+
+
+def _typed_option(model: str, key: str, value: Any, default: Any) -> Any:
+    """`value` checked against the type of `default` (None: any value). Numbers given for a text
+    option become text (a YAML-parsed `--opt m.k=32` meant the string); ints pass for floats."""
+    if default is None or value is None:
+        return value
+    kind = bool if isinstance(default, bool) else type(default)
+    if kind is tuple:
+        kind = list
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, str),
+        list: isinstance(value, (list, tuple)),
+        dict: isinstance(value, dict),
+    }.get(kind, True)
+    if not ok and kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not ok:
+        raise AdapterOptionError(
+            f"option {model}.{key}={value!r}: expected {_TYPE_NAMES[kind]} (the default is {default!r})"
+        )
+    return value
+
+
 class Adapter(ABC):
     """Base class of every IDG model adapter.
 
@@ -122,7 +161,11 @@ class Adapter(ABC):
         if unknown:
             known = ", ".join(sorted(self.default_options())) or "none"
             raise TypeError(f"adapter {self.name!r}: unknown option(s) {unknown}; known options: {known}")
-        self.options: dict[str, Any] = {**self.default_options(), **options}
+        defaults = self.default_options()
+        self.options: dict[str, Any] = {
+            **defaults,
+            **{key: _typed_option(self.name, key, value, defaults[key]) for key, value in options.items()},
+        }
 
     @classmethod
     def default_options(cls) -> dict[str, Any]:
@@ -159,4 +202,4 @@ class Adapter(ABC):
         return {"name": self.name, "version": self.version, "options": self.options}
 
 
-__all__ = ["Adapter", "AdapterInputError", "AdapterUnavailable", "PairInput", "Prediction"]
+__all__ = ["Adapter", "AdapterInputError", "AdapterOptionError", "AdapterUnavailable", "PairInput", "Prediction"]

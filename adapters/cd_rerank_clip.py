@@ -14,7 +14,13 @@ import numpy as np
 from PIL import Image
 
 from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import CheckpointError, load_state_dict, weights_sha256
+from adapters.checkpoint_files import (
+    CheckpointError,
+    load_matching_state_dict,
+    load_state_dict,
+    weights_path_problem,
+    weights_sha256,
+)
 from adapters.registry import create_adapter, register
 
 PROPOSAL_ADAPTERS = ("pixel-diff", "cd-siamese")
@@ -78,10 +84,9 @@ class ChangeRerankClipAdapter(Adapter):
                 "no open_clip weights given (the harness never downloads them)",
                 "--opt cd-rerank-clip.weights=/path/to/open_clip_model.safetensors --opt cd-rerank-clip.model=ViT-B-32",
             )
-        if not Path(weights).is_file():
-            raise AdapterUnavailable(
-                f"weights file {weights} not found", "pass an existing --opt cd-rerank-clip.weights"
-            )
+        problem = weights_path_problem(Path(weights), "cd-rerank-clip.weights")
+        if problem:
+            raise AdapterUnavailable(problem, "pass an existing --opt cd-rerank-clip.weights")
         config = str(self.options["model_config"])
         if config and not Path(config).is_file():
             raise AdapterUnavailable(f"model config {config} not found", "pass an open_clip model JSON config")
@@ -99,7 +104,7 @@ class ChangeRerankClipAdapter(Adapter):
             model = open_clip.create_model(name, pretrained=None)
             state = load_state_dict(Path(self.options["weights"]))
             state = {k.removeprefix("module."): v for k, v in state.items()}
-            model.load_state_dict(state)
+            load_matching_state_dict(model, state, Path(self.options["weights"]), f"open_clip model {name!r}")
         except (CheckpointError, RuntimeError) as exc:
             raise AdapterUnavailable(
                 f"cannot build open_clip model {name!r} from {self.options['weights']}: {exc}",

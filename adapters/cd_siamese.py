@@ -16,10 +16,12 @@ import numpy as np
 from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
 from adapters.checkpoint_files import (
     CheckpointError,
+    load_matching_state_dict,
     load_state_dict,
     provenance_model_spec,
     provenance_path,
     resolve_weights,
+    weights_path_problem,
     weights_sha256,
 )
 from adapters.mask_boxes import mask_to_boxes
@@ -56,9 +58,10 @@ class SiameseChangeDetectorAdapter(Adapter):
 
     def check(self) -> None:
         weights = self.weights_path
-        if not weights.is_file():
+        problem = weights_path_problem(weights, "cd-siamese.weights")
+        if problem:
             raise AdapterUnavailable(
-                f"weights file {weights} not found",
+                problem,
                 "train one with `harness train cd-siamese` and pass "
                 "--opt cd-siamese.weights=results/train/cd-siamese/export/model.safetensors",
             )
@@ -78,8 +81,10 @@ class SiameseChangeDetectorAdapter(Adapter):
         model = SiameseDiffNet(NetworkConfig.from_dict(spec["network"]))
         try:
             state = {k: v.float() if v.is_floating_point() else v for k, v in load_state_dict(weights).items()}
-            model.load_state_dict(state)
-        except (CheckpointError, RuntimeError) as exc:
+            load_matching_state_dict(model, state, weights, "the cd-siamese network its provenance JSON describes")
+        except CheckpointError as exc:
+            raise AdapterUnavailable(f"cannot load cd-siamese weights: {exc}", "pass a cd-siamese checkpoint") from exc
+        except RuntimeError as exc:
             raise AdapterUnavailable(f"cannot load {weights}: {exc}", "pass a cd-siamese checkpoint") from exc
         self.device = "cuda" if device == "auto" and _cuda_available() else ("cpu" if device == "auto" else device)
         self.model = model.to(self.device).eval()

@@ -12,6 +12,7 @@ from typing import Any
 
 SAFETENSORS_SUFFIXES = (".safetensors",)
 TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+_KNOWN_SUFFIXES = ", ".join(SAFETENSORS_SUFFIXES + TORCH_SUFFIXES)
 
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
@@ -32,15 +33,40 @@ def provenance_path(weights: Path) -> Path:
     return beside if beside.is_file() else weights.parent / "provenance.json"
 
 
+def weights_path_problem(path: Path, option: str) -> str | None:
+    """Why `path` cannot be a weights file (missing, or a folder), or None when it is a file.
+
+    `option` is the `--opt` key that named it (e.g. `cd-siamese.weights`), so the message says
+    what to change.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return (
+            f"weights path {path} (--opt {option}) is a folder; a weights file is expected "
+            f"({', '.join(SAFETENSORS_SUFFIXES + TORCH_SUFFIXES)})"
+        )
+    if not path.is_file():
+        return f"weights file {path} (--opt {option}) not found"
+    return None
+
+
 def provenance_model_spec(weights: Path, keys: tuple[str, ...], model_name: str) -> dict[str, Any]:
     """The `model` entry of the provenance JSON beside `weights`; AdapterUnavailable when it is
-    missing or lacks one of `keys` (a hand-made or unfinished export of `model_name`)."""
+    missing, not JSON, or lacks one of `keys` (a hand-made or unfinished export of `model_name`)."""
     import json
 
     from adapters.base import AdapterUnavailable
 
     source = provenance_path(Path(weights))
-    provenance = json.loads(source.read_text(encoding="utf-8"))
+    how = f"keep the provenance JSON written by `harness train {model_name}` beside the weights, unedited"
+    try:
+        provenance = json.loads(source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AdapterUnavailable(
+            f"provenance file {source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}", how
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdapterUnavailable(f"cannot read provenance file {source} ({exc})", how) from exc
     spec = provenance.get("model") if isinstance(provenance, dict) else None
     if not isinstance(spec, dict) or any(key not in spec for key in keys):
         raise AdapterUnavailable(
@@ -61,6 +87,8 @@ def load_state_dict(path: Path, map_location: str = "cpu") -> dict[str, Any]:
     tricks) is refused with CheckpointError instead of being executed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a folder; a weights file is expected ({_KNOWN_SUFFIXES})")
     if not path.is_file():
         raise CheckpointError(f"{path}: weights file not found")
     suffix = path.suffix.lower()
@@ -93,6 +121,34 @@ def load_state_dict(path: Path, map_location: str = "cpu") -> dict[str, Any]:
             raise CheckpointError(f"{path}: expected a dict of tensors, got {type(state).__name__}")
         return state
     raise CheckpointError(f"{path}: unknown weights format {suffix!r}; use .safetensors or one of {TORCH_SUFFIXES}")
+
+
+# A state dict that does not fit names this many keys of each kind; the counts are always exact.
+KEYS_SHOWN = 5
+
+
+def load_matching_state_dict(model: Any, state: dict[str, Any], source: Path, what: str) -> None:
+    """`model.load_state_dict(state)`, or CheckpointError summarising why `state` does not fit.
+
+    torch's own error lists every key (thousands for another architecture); this one gives the
+    number of missing, unexpected and wrongly shaped keys with the first few of each.
+    """
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    reshaped = [
+        f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}"
+        for k, v in expected.items()
+        if k in state and hasattr(state[k], "shape") and tuple(state[k].shape) != tuple(v.shape)
+    ]
+    if missing or unexpected or reshaped:
+        parts = [
+            f"{label} {len(keys)} (e.g. {', '.join(keys[:KEYS_SHOWN])})"
+            for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", reshaped))
+            if keys
+        ]
+        raise CheckpointError(f"{source}: does not fit {what}: {'; '.join(parts)}")
+    model.load_state_dict(state)
 
 
 def _unpickler_reason(message: str) -> str:

@@ -18,6 +18,7 @@ from adapters.checkpoint_files import (
     provenance_model_spec,
     provenance_path,
     resolve_weights,
+    weights_path_problem,
     weights_sha256,
 )
 from adapters.registry import register
@@ -51,8 +52,9 @@ class DiffTrackerAdapter(Adapter):
             f"train it with `harness train {self.variant}` and pass "
             f"--opt {self.name}.weights=results/train/{self.variant}/export/model.safetensors"
         )
-        if not weights.is_file():
-            raise AdapterUnavailable(f"weights file {weights} not found", how)
+        problem = weights_path_problem(weights, f"{self.name}.weights")
+        if problem:
+            raise AdapterUnavailable(problem, how)
         if not provenance_path(weights).is_file():
             raise AdapterUnavailable(
                 f"no provenance JSON beside {weights} (it records the model config)",

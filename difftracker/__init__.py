@@ -1,4 +1,4 @@
 """DiffTracker: DETR-style grounding over two images with a Difference Enhancement Module.
 
-The model lands with its own issue; this package must not import `harness` (DESIGN.md).
+This package must not import `harness`: the harness depends on it, never the other way round.
 """

@@ -57,6 +57,8 @@ class BackboneStages(nn.Module):
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if path.is_dir():
+        raise BackboneWeightsError(f"backbone weights {path} is a folder; a .safetensors or torch file is expected")
     if not path.is_file():
         raise BackboneWeightsError(f"backbone weights {path} not found")
     if path.suffix == ".safetensors":

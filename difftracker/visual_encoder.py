@@ -1,6 +1,7 @@
-"""How the two images reach the neck: one `VisualEncoder` per fusion scheme (DESIGN: the controls
-are the same code). It returns multi-scale maps of width d_model, one per neck stride, in B's frame
-(the canvas scheme returns the whole [A | B] canvas; DiffTracker maps its boxes back).
+"""How the two images reach the neck: one `VisualEncoder` per fusion scheme, so the variants
+share every other part of the code. It returns multi-scale maps of width d_model, one per neck
+stride, in B's frame (the canvas scheme returns the whole [A | B] canvas; DiffTracker maps its
+boxes back).
 """
 
 from __future__ import annotations

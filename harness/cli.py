@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report metrics per value of these manifest attributes (e.g. template_family)",
     )
     run.add_argument("--no-cache", action="store_true", help="recompute every prediction (cache is still written)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="reuse a --run-id whose folder holds a run of another dataset or split (its files are deleted)",
+    )
     _add_adapter_option_args(run)
 
     report = commands.add_parser(
@@ -159,6 +164,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     from harness.adapter_options import load_adapter_options
 
     options = load_adapter_options(args.model_config, args.opt)
+    stray = sorted(set(options) - set(available_names()))
+    if stray:
+        raise HarnessError(f"--opt/--model-config: no registered model named {', '.join(stray)}; see `harness models`")
     table = Table(title="Registered adapters")
     table.add_column("Model", no_wrap=True)
     for column in ("Runs here", "Uses query", "Uses A", "Why not / how to enable", "Defined in"):
@@ -215,6 +223,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise HarnessError("--batch-size must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise HarnessError("--limit must be at least 1")
+    from harness.interrupts import exit_code_of, sigterm_as_interrupt
+    from harness.output_paths import check_output_folder
+    from harness.run_folder import check_run_id
+
+    check_output_folder(args.output_dir, "--output-dir")
+    if args.run_id is not None:
+        check_run_id(args.run_id)
     if args.dataset is None:
         _ensure_default_dataset()
     config = RunConfig(
@@ -232,16 +247,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra_strata=[a.strip() for a in args.strata.split(",") if a.strip()],
         loader_workers=max(0, args.loader_workers),
         controls=_controls(args.control),
+        force=args.force,
         argv=sys.argv[1:],
     )
     try:
-        result = run_evaluation(config, err_console)
-    except KeyboardInterrupt:
+        with sigterm_as_interrupt():
+            result = run_evaluation(config, err_console)
+    except KeyboardInterrupt as exc:
         err_console.print(
-            "[yellow]Interrupted.[/] Finished batches are cached; rerun the same command to resume "
-            "(nothing already computed is recomputed)."
+            f"[yellow]Interrupted ({exc or 'Ctrl-C'}).[/] Finished batches are cached; rerun the same command "
+            "to resume (nothing already computed is recomputed)."
         )
-        return 130
+        return exit_code_of(exc)
     if not result.run_info:  # a non-zero rank of a sharded run: rank 0 reports
         return 0
     table = Table(
@@ -276,10 +293,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from harness.output_paths import check_output_folder
     from harness.report.build_report import write_comparison, write_report
     from harness.report.paper_tables import write_tables
     from harness.report.runs import latest_complete_run, load_run, merge_runs
 
+    check_output_folder(args.out, "--out")
     run_dirs = args.runs or [latest_complete_run(args.results_dir)]
     runs = [load_run(d) for d in run_dirs]
     tables_dir = Path(args.out) / "tables"
@@ -306,8 +325,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from harness.output_paths import check_output_folder
     from harness.training.train_command import run_train
 
+    if args.output is not None:
+        check_output_folder(args.output, "--output")
     if args.dataset is None:
         _ensure_default_dataset()
     return run_train(args, args.dataset or DEFAULT_DATASET, console)
@@ -320,6 +342,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_models(args)
         if args.command == "data":
             from harness.data_commands import run_data_command
+            from harness.output_paths import check_output_folder
+
+            if args.data_command in ("synth", "import"):
+                check_output_folder(args.out, "--out")
 
             return run_data_command(args, console)
         if args.command == "run":

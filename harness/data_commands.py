@@ -61,11 +61,17 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     report = validate_dataset(args.dataset, splits=splits, check_images=not args.no_images)
     for problem in report.problems:
         console.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     for note in report.notes:
         console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     scope = f" (splits {', '.join(sorted(splits))})" if splits else ""
+    if report.ok and not report.samples:
+        console.print(f"[red]no samples[/] in {args.dataset}{scope}: nothing to evaluate.", highlight=False)
+        return 1
     if report.ok:
-        console.print(f"[green]OK[/]: {args.dataset}{scope}: {len(report.samples)} valid samples, no problems.")
+        warned = f", {len(report.warnings)} warning(s) above" if report.warnings else ""
+        console.print(f"[green]OK[/]: {args.dataset}{scope}: {len(report.samples)} valid samples, no problems{warned}.")
         return 0
     console.print(
         f"[red]{len(report.problems)} problem(s)[/] in {report.invalid_rows} row(s) of {args.dataset}{scope}; "
@@ -96,7 +102,12 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     from harness.data.importers import ImportOptions, import_dataset
 
     options = ImportOptions(
-        link=args.link, split=args.split, overwrite=args.overwrite, name=args.name, normalized=args.normalized
+        link=args.link,
+        split=args.split,
+        overwrite=args.overwrite,
+        name=args.name,
+        normalized=args.normalized,
+        strict=args.strict,
     )
     report = import_dataset(args.format, args.source, args.out, options)
     for problem in report.problems:
@@ -109,6 +120,13 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     failed = f"[red]{report.failed}[/]" if report.failed else "0"
     table.add_row(str(report.rows_read), str(report.imported), failed, f"{report.images_placed} ({args.link})")
     console.print(table)
+    if report.imported and not report.written:  # --strict and a row failed
+        console.print(
+            f"[red]--strict[/]: {report.failed} row(s) failed, so nothing was written to {args.out}. "
+            "Fix the rows above, or import without --strict to keep the rows that converted.",
+            highlight=False,
+        )
+        return 1
     if report.hardlink_fallbacks:
         console.print(f"{report.hardlink_fallbacks} image(s) copied: hard links cannot cross filesystems.")
     for problem in report.output_problems:

@@ -2,10 +2,19 @@
 
 A sample whose images cannot be loaded comes out as an error string in place of its PairInput,
 so one bad file costs one sample, not the batch.
+
+The workers are forked helpers of one run and never outlive it: each asks the kernel to kill it
+when its parent dies (kill -9 included), and each ignores SIGINT and SIGTERM, which a terminal or
+a scheduler sends to the whole process group. The main process handles those signals
+(`harness.interrupts`) and shuts its workers down itself.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +80,31 @@ def _as_is(batch: LoadedBatch) -> LoadedBatch:
     return batch
 
 
+_PR_SET_PDEATHSIG = 1  # prctl option, linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Worker init: SIGKILL this worker when the process that forked it exits (Linux)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+class _WorkerInit:
+    """Picklable worker_init_fn that remembers the main process's pid."""
+
+    def __init__(self) -> None:
+        self.parent_pid = os.getpid()
+
+    def __call__(self, worker_id: int) -> None:
+        _die_with_parent(self.parent_pid)
+
+
 def iterate_pairs(
     root: Path, batches: list[list[Sample]], workers: int = 0, pair_masks: dict[str, list[str]] | None = None
 ) -> Iterator[LoadedBatch]:
@@ -87,5 +121,6 @@ def iterate_pairs(
         prefetch_factor=2,
         collate_fn=_as_is,
         persistent_workers=False,
+        worker_init_fn=_WorkerInit(),
     )
     yield from loader

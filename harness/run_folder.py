@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.prediction_record import PredictionRecord
 
 RUN_INFO_NAME = "run.json"
@@ -66,6 +69,30 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def model_dir_name(model: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model)
+
+
+_PLAIN_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id is a plain folder name inside the output folder: no separators, no `..`."""
+    if not _PLAIN_RUN_ID.fullmatch(run_id) or ".." in run_id:
+        raise HarnessError(
+            f"--run-id {run_id!r}: must be a plain folder name of letters, digits and . _ - @ + "
+            "(at most 200 characters, starting with a letter or digit, no '/' and no '..')"
+        )
+    return run_id
+
+
+def clear_run_folder(run_dir: Path, keep: tuple[str, ...]) -> None:
+    """Delete everything in `run_dir` except the names in `keep` (the lock file)."""
+    for entry in Path(run_dir).iterdir():
+        if entry.name in keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def new_run_id(split: str, results_dir: Path) -> str:

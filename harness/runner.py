@@ -8,6 +8,7 @@ takes every world_size-th sample and writes its own file; rank 0 merges and scor
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.base import Adapter, AdapterUnavailable
@@ -27,17 +29,22 @@ from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
 from harness.file_facts import FileFacts
 from harness.model_run import ModelRun
+from harness.output_paths import make_output_folder
 from harness.prediction_cache import CACHE_DIR_NAME
 from harness.run_environment import run_environment
 from harness.run_folder import (
     RUN_INFO_NAME,
     ModelRecord,
+    check_run_id,
+    clear_run_folder,
     new_run_id,
     write_json_atomic,
 )
-from harness.run_lock import RunLock
+from harness.run_lock import LOCK_NAME, RunLock
+from harness.sample_outcomes import BUILTIN_STRATA
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
+MAX_WARNINGS_SHOWN = 10
 FILE_FACTS_NAME = "file_facts.json"
 
 
@@ -57,6 +64,7 @@ class RunConfig:
     extra_strata: list[str] = field(default_factory=list)  # manifest attributes to stratify by
     loader_workers: int = 0  # processes decoding images ahead of the model
     controls: list[str] = field(default_factory=list)  # query-shuffle, a-blind, swap (harness.controls)
+    force: bool = False  # reuse a run id whose folder holds a run of another dataset or split
     argv: list[str] = field(default_factory=list)
 
 
@@ -83,15 +91,69 @@ def resolve_models(models: list[str]) -> list[str]:
     return names
 
 
-def resolve_device(device: str, dist: DistContext | None = None) -> str:
-    """`auto` -> cuda when available, else cpu; each rank of a sharded job gets its own GPU."""
-    if device == "auto":
-        import torch  # imported only here: adapters that need torch pay for it anyway
+def check_adapter_options(names: list[str], options: dict[str, dict[str, Any]]) -> None:
+    """Options name models of this run and have valid values, checked before any model loads.
 
+    Only models given options are built here: a constructor that fails without any user option
+    is the adapter's own problem, recorded as that model's failure when the run loads it.
+    """
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise HarnessError(
+            f"--opt/--model-config: options for {', '.join(stray)}, which is not among the models of this run "
+            f"({', '.join(names)}); check the model name"
+        )
+    for name, model_options in options.items():
+        try:
+            create_adapter(name, **model_options)
+        except AdapterUnavailable:
+            pass  # reported as skipped when the run loads it
+        except (TypeError, ValueError) as exc:
+            given = ", ".join(f"{name}.{k}={v!r}" for k, v in model_options.items())
+            raise HarnessError(f"--opt/--model-config ({given}): {exc}") from None
+
+
+def resolve_device(device: str, dist: DistContext | None = None) -> str:
+    """`auto` -> cuda when available, else cpu; each rank of a sharded job gets its own GPU.
+
+    A device this machine does not have is refused here, before any model loads.
+    """
+    import torch  # adapters that need torch pay for it anyway
+
+    if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise HarnessError(f"--device {device!r}: not a device name (use auto, cpu, cuda, cuda:N or mps)") from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise HarnessError(
+                f"--device {device}: CUDA is not available here (torch {torch.__version__}, "
+                f"built with CUDA {torch.version.cuda or 'none'}); use --device cpu or --device auto"
+            )
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise HarnessError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif parsed.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise HarnessError(f"--device {device}: MPS is not available here; use --device cpu or --device auto")
+    elif parsed.type != "cpu":
+        raise HarnessError(f"--device {device}: the harness runs on cpu, cuda or mps")
     if dist is not None and dist.active and device == "cuda":
         device = f"cuda:{dist.local_rank}"
     return device
+
+
+def check_strata(extra_strata: list[str], samples: list[Sample]) -> None:
+    """Every asked stratum is built in or an attribute that some sample of the split has."""
+    present = {key for s in samples for key in s.attributes}
+    missing = [a for a in extra_strata if a not in BUILTIN_STRATA and a not in present]
+    if missing:
+        known = ", ".join(sorted(present)) or "none"
+        raise HarnessError(
+            f"--strata {','.join(missing)}: no sample of the split has such an attribute "
+            f"(built in: {', '.join(BUILTIN_STRATA)}; attributes in the manifest: {known})"
+        )
 
 
 def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tuple[list[Sample], dict[str, Any]]:
@@ -101,6 +163,14 @@ def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tu
         "problems": [str(p) for p in report.problems[:MAX_PROBLEMS_IN_RUN_INFO]],
         "problems_total": len(report.problems),
     }
+    for warning in report.warnings[:MAX_WARNINGS_SHOWN]:
+        console.print(f"[yellow]warning[/]: {escape(str(warning))}", highlight=False)
+    if len(report.warnings) > MAX_WARNINGS_SHOWN:
+        console.print(f"[yellow]... and {len(report.warnings) - MAX_WARNINGS_SHOWN} more warning(s)[/]")
+    invalid["warnings"] = [str(w) for w in report.warnings[:MAX_PROBLEMS_IN_RUN_INFO]]
+    invalid["warnings_total"] = len(report.warnings)
+    if not report.rows_total:
+        raise HarnessError(f"dataset {config.dataset} has no samples: its manifest holds no rows")
     if report.problems and not config.skip_invalid:
         shown = "\n".join(f"  {p}" for p in report.problems[:20])
         more = f"\n  ... and {len(report.problems) - 20} more" if len(report.problems) > 20 else ""
@@ -114,10 +184,10 @@ def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tu
         console.print(f"[yellow]Skipping {report.invalid_rows} invalid row(s); they are listed in run.json.[/]")
     samples = report.samples
     if not samples:
-        splits_hint = "" if report.rows_total else " (the manifest is empty)"
-        raise HarnessError(f"dataset {config.dataset} has no valid samples in split {config.split!r}{splits_hint}")
+        raise HarnessError(f"dataset {config.dataset} has no valid samples in split {config.split!r}")
     if config.limit is not None:
         samples = samples[: config.limit]
+    check_strata(config.extra_strata, samples)
     return samples, invalid
 
 
@@ -157,10 +227,17 @@ class _Run:
         outcome: tuple[str, str]
         if self.dist.is_main:
             try:
-                self.config.output_dir.mkdir(parents=True, exist_ok=True)
+                make_output_folder(self.config.output_dir, "--output-dir")
+                if self.config.run_id is not None:
+                    check_run_id(self.config.run_id)
                 run_id = self.config.run_id or new_run_id(self.config.split, self.config.output_dir)
                 lock = RunLock(self.config.output_dir / run_id)
                 lock.acquire()
+                try:
+                    self.check_reuse(self.config.output_dir / run_id)
+                except HarnessError:
+                    lock.release()
+                    raise
                 outcome = ("ok", run_id)
             except HarnessError as exc:
                 outcome = ("error", str(exc))
@@ -168,6 +245,31 @@ class _Run:
         if outcome[0] == "error":
             raise HarnessError(outcome[1])
         return self.config.output_dir / outcome[1], lock
+
+    def check_reuse(self, run_dir: Path) -> None:
+        """A run folder that holds a run of another dataset or split is refused, or with --force emptied."""
+        info_path = run_dir / RUN_INFO_NAME
+        if not info_path.is_file():
+            return
+        try:
+            old = json.loads(info_path.read_text(encoding="utf-8"))
+            old_key = (old["dataset"]["fingerprint"], old["config"]["split"])
+        except (OSError, ValueError, KeyError, TypeError):
+            old_key = None  # unreadable: not a run this one can resume
+        new_key = (dataset_fingerprint(self.config.dataset, self.facts.sha256), self.config.split)
+        if old_key == new_key:
+            return
+        if not self.config.force:
+            what = (
+                f"a run of another dataset or split ({old_key[1]!r}, dataset fingerprint {old_key[0][:12]})"
+                if old_key
+                else "a run.json this version cannot read"
+            )
+            raise HarnessError(
+                f"run folder {run_dir} holds {what}; this run is split {new_key[1]!r} of dataset fingerprint "
+                f"{new_key[0][:12]}. Pass another --run-id, or --force to delete that run's files and reuse the id."
+            )
+        clear_run_folder(run_dir, keep=(LOCK_NAME,))
 
     def evaluate_model(self, name: str, samples: list[Sample], device: str, run_dir: Path) -> list[ModelRecord]:
         """The model's normal run and each asked control, with the adapter loaded once."""
@@ -227,8 +329,9 @@ class _Run:
     def execute(self) -> RunResult:
         config, dist = self.config, self.dist
         names = resolve_models(config.models)
-        samples, invalid = _select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
+        check_adapter_options(names, config.adapter_options)
         device = resolve_device(config.device, dist)
+        samples, invalid = _select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
         run_dir, lock = self.claim_run_dir()
         info_path = run_dir / RUN_INFO_NAME
         run_info = self.run_info(run_dir.name, names, samples, invalid, device) if dist.is_main else {}
@@ -271,6 +374,7 @@ def run_evaluation(config: RunConfig, console: Console | None = None) -> RunResu
 
     Returns what was written to the run folder (complete on rank 0 only).
     """
+    resolve_device(config.device)  # refuse a device this machine lacks before joining a process group
     dist = init_from_env(config.device)
     try:
         return _Run(config, console or Console(stderr=True), dist).execute()

@@ -113,3 +113,358 @@ def test_run_skips_invalid_and_loses_nothing_valid(corpus, tmp_path: Path) -> No
     records = {r["id"]: r for r in map(json.loads, lines)}
     assert set(records) == valid
     assert not any(r.get("error") for r in records.values()), "valid odd images must load"
+
+
+# ---- manifest encoding, empty manifests, unknown edit types ----
+
+
+def _flat(text: str) -> str:
+    """Console output with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_non_utf8_line_costs_only_that_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    valid = write_tiny_dataset(root, n_pairs=2)
+    teleport = _row("teleported", edit_type="teleport")
+    with (root / "manifest.jsonl").open("ab") as fh:
+        fh.write(json.dumps(_row("latin1", query="caf\u00e9")).replace("\\u00e9", "\xe9").encode("latin-1") + b"\n")
+        fh.write(json.dumps(teleport).encode() + b"\n")
+    bad_line, teleport_line = len(valid) + 1, len(valid) + 2
+
+    assert main(["data", "validate", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert f"manifest.jsonl:{bad_line} [sample latin1]: field '<encoding>' is not UTF-8 text: byte 0xe9" in out
+    warning = next(line for line in out.splitlines() if line.startswith("warning:"))
+    assert warning.startswith(f"warning: manifest.jsonl:{teleport_line} [sample teleported]: field 'edit_type'")
+    assert "'teleport'" in warning and "appearance, replace, remove, add, unknown" in warning
+
+    args = ["run", "--models", "pixel-diff", "--dataset", str(root), "--output-dir", str(tmp_path / "r")]
+    assert main([*args, "--run-id", "ok", "--skip-invalid"]) == 0
+    info = json.loads((tmp_path / "r" / "ok" / "run.json").read_text())
+    assert info["dataset"]["n_samples"] == len(valid) + 1
+    assert info["dataset"]["invalid"]["count"] == 1
+    metrics = json.loads((tmp_path / "r" / "ok" / "pixel-diff" / "metrics.json").read_text())
+    assert set(metrics["metrics"]["by"]["edit_type"]) == {"add", "remove", "teleport"}
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    valid = write_tiny_dataset(root, n_pairs=1)
+    manifest = root / "manifest.jsonl"
+    manifest.write_bytes(b"\xef\xbb\xbf" + manifest.read_bytes())
+    assert main(["data", "validate", str(root)]) == 0
+    assert f"{len(valid)} valid samples, no problems." in _flat(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n\n"])
+def test_manifest_without_rows_fails_validation(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "manifest.jsonl").write_text(content, encoding="utf-8")
+    assert main(["data", "validate", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "manifest.jsonl: field '<file>' has no samples" in out
+
+
+def test_split_without_samples_fails_validation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_tiny_dataset(tmp_path, n_pairs=1)
+    assert main(["data", "validate", str(tmp_path), "--split", "val"]) == 1
+    assert "no samples in" in _flat(capsys.readouterr().out)
+
+
+def test_missing_manifest_points_to_files_that_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "validate", str(tmp_path)]) == 2
+    err = _flat(capsys.readouterr().err)
+    assert f"{tmp_path / 'manifest.jsonl'}: no manifest" in err
+    assert "harness/data/schema.py" in err and "DESIGN" not in err
+    repo = Path(__file__).resolve().parents[1]
+    assert (repo / "harness" / "data" / "schema.py").is_file()
+    cited = [
+        str(path.relative_to(repo))
+        for folder in ("harness", "adapters", "difftracker")
+        for path in (repo / folder).rglob("*.py")
+        if "DESIGN.md" in path.read_text(encoding="utf-8")
+    ]
+    assert not cited, f"these cite DESIGN.md, which is not in the repository: {cited}"
+
+
+# ---- weights files ----
+
+
+def _siamese(weights: Path):
+    from adapters.cd_siamese import SiameseChangeDetectorAdapter
+
+    return SiameseChangeDetectorAdapter(weights=str(weights))
+
+
+def _committed_siamese() -> tuple[Path, Path]:
+    from adapters.cd_siamese import DEFAULT_WEIGHTS
+    from adapters.checkpoint_files import CHECKPOINT_DIR
+
+    weights = CHECKPOINT_DIR / DEFAULT_WEIGHTS
+    return weights, weights.with_suffix(".json")
+
+
+def test_weights_folder_is_called_a_folder(tmp_path: Path) -> None:
+    from adapters.base import AdapterUnavailable
+
+    folder = tmp_path / "weights.safetensors"
+    folder.mkdir()
+    with pytest.raises(AdapterUnavailable) as info:
+        _siamese(folder).load("cpu")
+    assert f"weights path {folder} (--opt cd-siamese.weights) is a folder" in info.value.reason
+    assert "a weights file is expected" in info.value.reason and "not found" not in info.value.reason
+
+
+def test_malformed_provenance_json_is_named(tmp_path: Path) -> None:
+    import shutil
+
+    from adapters.base import AdapterUnavailable
+
+    weights, _ = _committed_siamese()
+    copied = tmp_path / "model.safetensors"
+    shutil.copyfile(weights, copied)
+    (tmp_path / "model.json").write_text('{"model": {"image_size": 64,\n  "network": }', encoding="utf-8")
+    with pytest.raises(AdapterUnavailable) as info:
+        _siamese(copied).load("cpu")
+    assert f"provenance file {tmp_path / 'model.json'} is not valid JSON" in info.value.reason
+    assert "line 2, column" in info.value.reason
+
+
+def test_wrong_architecture_weights_are_summarised(tmp_path: Path) -> None:
+    import shutil
+
+    import torch
+    from safetensors.torch import save_file
+
+    from adapters.base import AdapterUnavailable
+
+    _, provenance = _committed_siamese()
+    weights = tmp_path / "other.safetensors"
+    save_file({f"backbone.blocks.{i}.weight": torch.zeros(2) for i in range(1500)}, weights)
+    shutil.copyfile(provenance, weights.with_suffix(".json"))
+    with pytest.raises(AdapterUnavailable) as info:
+        _siamese(weights).load("cpu")
+    reason = info.value.reason
+    assert str(weights) in reason and "does not fit" in reason
+    assert "unexpected 1500 (e.g. backbone.blocks.0.weight" in reason and "missing " in reason
+    assert len(reason) < 1500 and reason.count("\n") == 0
+
+
+# ---- imports ----
+
+
+def test_strict_import_with_a_failed_row_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.data.import_sources import write_mig_bench
+
+    source, _ = write_mig_bench(tmp_path / "src")
+    fresh = tmp_path / "fresh"
+    assert main(["data", "import", "mig-bench", str(source), "--out", str(fresh), "--strict"]) == 1
+    assert f"nothing was written to {fresh}" in _flat(capsys.readouterr().out)
+    assert not fresh.exists()
+
+    existing = tmp_path / "existing"
+    (existing / "images").mkdir(parents=True)
+    (existing / "manifest.jsonl").write_text("kept\n", encoding="utf-8")
+    (existing / "images" / "old.png").write_bytes(b"old")
+    argv = ["data", "import", "mig-bench", str(source), "--out", str(existing), "--overwrite", "--strict"]
+    assert main(argv) == 1
+    assert (existing / "manifest.jsonl").read_text(encoding="utf-8") == "kept\n"
+    assert sorted(p.name for p in existing.rglob("*")) == ["images", "manifest.jsonl", "old.png"]
+
+
+def test_import_help_offers_only_link_modes_that_work(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["data", "import", "--help"])
+    help_text = capsys.readouterr().out
+    assert "{copy,hardlink}" in help_text and "symlink" not in help_text
+
+
+@pytest.mark.parametrize("format_name", ["csv", "mig-bench", "coco-pairs"])
+def test_missing_or_folder_import_source_is_named(
+    tmp_path: Path, format_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.data"
+    assert main(["data", "import", format_name, str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert f"{missing}: source file not found" in _flat(capsys.readouterr().err)
+    assert main(["data", "import", format_name, str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert f"{tmp_path}: is a folder; the source must be a file" in _flat(capsys.readouterr().err)
+    assert not (tmp_path / "o").exists()
+
+
+def test_import_source_not_utf8_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "pairs.csv"
+    source.write_bytes(b"image_a,image_b,query,x1,y1,x2,y2\na.png,b.png,caf\xe9,1,1,5,5\n")
+    assert main(["data", "import", "csv", str(source), "--out", str(tmp_path / "o")]) == 2
+    assert f"{source}: line 2 is not UTF-8 text (byte 0xe9" in _flat(capsys.readouterr().err)
+
+
+def test_mig_bench_records_are_numbered_from_one(tmp_path: Path) -> None:
+    from harness.data.importers import import_dataset
+
+    source = tmp_path / "mig.json"
+    source.write_text(json.dumps([{"images": ["a.png"], "question": "q", "answer": [0, 0, 1, 1]}]), encoding="utf-8")
+    report = import_dataset("mig-bench", source, tmp_path / "out")
+    assert [str(p) for p in report.problems] == [
+        "mig.json record 1: field 'images' must list exactly two images (A, B), got 1"
+    ]
+
+
+# ---- pairs, output paths, run ids ----
+
+
+def test_one_pair_id_naming_two_image_pairs_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "ds"
+    rows = write_tiny_dataset(root, n_pairs=2)
+    rows[3]["pair_id"] = rows[0]["pair_id"]  # a row of the second pair claims the first pair's id
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert main(["data", "validate", str(root)]) == 1
+    out = _flat(capsys.readouterr().out)
+    assert f"manifest.jsonl:4 [sample {rows[3]['id']}]: field 'image_a'" in out
+    assert f"line 1 (sample {rows[0]['id']}) gives pair_id {rows[0]['pair_id']!r}" in out
+
+
+def _run_args(dataset: Path, out: Path, *extra: str) -> list[str]:
+    return ["run", "--models", "center-prior", "--dataset", str(dataset), "--output-dir", str(out), *extra]
+
+
+def test_output_paths_under_a_file_are_refused(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a_file = tmp_path / "some_file"
+    a_file.write_text("not a folder")
+    assert main(_run_args(tiny_dataset, a_file / "out")) == 2
+    err = _flat(capsys.readouterr().err)
+    assert f"--output-dir {a_file / 'out'}: lies under {a_file}, which is a file, not a folder" in err
+    assert main(_run_args(tiny_dataset, a_file)) == 2
+    assert f"--output-dir {a_file}: is a file" in _flat(capsys.readouterr().err)
+    results = tmp_path / "results"
+    assert main(_run_args(tiny_dataset, results, "--run-id", "r")) == 0
+    assert main(["report", str(results / "r"), "--out", str(a_file / "rep")]) == 2
+    assert f"--out {a_file / 'rep'}: lies under {a_file}" in _flat(capsys.readouterr().err)
+    assert main(["data", "synth", "--out", str(a_file / "ds")]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("run_id", ["../x", "/tmp/abs", "a/b", "..", ".hidden", "a..b", ""])
+def test_run_ids_are_plain_names(
+    tiny_dataset: Path, tmp_path: Path, run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = tmp_path / "nested" / "results"
+    assert main(_run_args(tiny_dataset, results, "--run-id", run_id)) == 2
+    assert f"--run-id {run_id!r}: must be a plain folder name" in _flat(capsys.readouterr().err)
+    assert not (tmp_path / "x").exists() and not (tmp_path / "nested" / "x").exists()
+
+
+def test_reusing_a_run_id_for_another_dataset_needs_force(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other"
+    write_tiny_dataset(other, n_pairs=2)
+    results = tmp_path / "results"
+    assert main(_run_args(tiny_dataset, results, "--run-id", "r")) == 0
+    assert main(_run_args(tiny_dataset, results, "--run-id", "r")) == 0  # the same dataset: a resume
+    first_fingerprint = json.loads((results / "r" / "run.json").read_text())["dataset"]["fingerprint"]
+    assert main(_run_args(other, results, "--run-id", "r")) == 2
+    err = _flat(capsys.readouterr().err)
+    assert "holds a run of another dataset or split" in err and "--force" in err
+    assert json.loads((results / "r" / "run.json").read_text())["dataset"]["fingerprint"] == first_fingerprint
+    (results / "r" / "stale-model").mkdir()
+    args = ["run", "--models", "pixel-diff", "--dataset", str(other), "--output-dir", str(results)]
+    assert main([*args, "--run-id", "r", "--force"]) == 0
+    info = json.loads((results / "r" / "run.json").read_text())
+    assert info["dataset"]["fingerprint"] != first_fingerprint and info["dataset"]["n_samples"] == 4
+    assert sorted(p.name for p in (results / "r").iterdir() if p.is_dir()) == ["pixel-diff"]
+
+
+# ---- settings checked before any model loads ----
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--opt", "pixel-dif.min_area=5"], "options for pixel-dif, which is not among the models of this run"),
+        (["--opt", "pixel-diff.min_area=abc"], "option pixel-diff.min_area='abc': expected an integer"),
+        (["--opt", "pixel-diff.min_area=1.5"], "option pixel-diff.min_area=1.5: expected an integer"),
+        (["--opt", "pixel-diff.max_boxes=true"], "option pixel-diff.max_boxes=True: expected an integer"),
+        (["--device", "bogus"], "--device 'bogus': not a device name"),
+        (["--device", "tpu"], "--device 'tpu': not a device name"),
+        (["--strata", "tempalte_family"], "--strata tempalte_family: no sample of the split has such an attribute"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_model_loads(
+    tiny_dataset: Path,
+    tmp_path: Path,
+    extra: list[str],
+    words: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adapters.pixel_diff import PixelDiffAdapter
+
+    def never(self, device: str = "cpu") -> None:
+        raise AssertionError("a model was loaded before the settings were checked")
+
+    monkeypatch.setattr(PixelDiffAdapter, "load", never)
+    args = ["run", "--models", "pixel-diff", "--dataset", str(tiny_dataset), "--output-dir", str(tmp_path / "r")]
+    assert main([*args, *extra]) == 2
+    assert words in _flat(capsys.readouterr().err)
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").glob("*/run.json"))
+
+
+def test_cuda_is_refused_up_front_where_there_is_none(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(_run_args(tiny_dataset, tmp_path / "r", "--device", "cuda")) == 2
+    assert "--device cuda: CUDA is not available here" in _flat(capsys.readouterr().err)
+
+
+def test_models_command_refuses_options_for_unknown_models(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--opt", "pixel-dif.min_area=5"]) == 2
+    assert "no registered model named pixel-dif" in _flat(capsys.readouterr().err)
+
+
+# ---- markdown output ----
+
+HOSTILE = ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">', "a | b", "tick`s & <b>"]
+
+
+def test_markdown_reports_escape_hostile_text(tmp_path: Path) -> None:
+    from harness.report.markdown_text import md_code, md_text
+
+    root = tmp_path / "ds"
+    rows = write_tiny_dataset(root, n_pairs=4)
+    for i, row in enumerate(rows):  # hostile queries, ids and edit types (an edit type becomes a table header)
+        row["query"] = HOSTILE[i % len(HOSTILE)]
+        row["edit_type"] = HOSTILE[i % len(HOSTILE)]
+        row["attributes"] = {"family": HOSTILE[(i + 1) % len(HOSTILE)]}
+    rows[0]["id"] = "<img src=x onerror=alert(3)>"
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (root / "dataset.json").write_text(json.dumps({"name": "<script>ds</script>|x", "version": "<b>1</b>"}))
+    results, out = tmp_path / "results", tmp_path / "lb"
+    args = ["run", "--models", "pixel-diff,center-prior", "--dataset", str(root), "--output-dir", str(results)]
+    assert main([*args, "--run-id", "r", "--strata", "family"]) == 0
+    assert main(["report", str(results / "r"), "--out", str(out), "--no-galleries"]) == 0
+    assert main(["report", str(results / "r"), "--out", str(out), "--compare", "pixel-diff", "center-prior"]) == 0
+    pages = [out / "leaderboard.md", *sorted((out / "comparisons").glob("*.md"))]
+    assert len(pages) == 2
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for bad in ("<script", "<img", "<b>"):
+            assert bad not in text, f"{page.name} holds raw {bad!r}"
+        header_cells = None
+        for line in text.splitlines():
+            if not line.startswith("|"):
+                header_cells = None  # the table ended
+                continue
+            cells = line.replace("\\|", "").count("|")
+            header_cells = header_cells or cells
+            assert cells == header_cells, f"{page.name}: a cell split the row: {line}"
+    leaderboard = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert md_text(HOSTILE[0]) in leaderboard  # shown escaped, not dropped
+    assert md_code("a | b") == "`a \\| b`" and md_text("a | b") == "a \\| b"

@@ -1,7 +1,7 @@
 """Safe image loading for datasets: paths stay inside the dataset root, images come out RGB.
 
 A and B are returned on B's pixel grid: when their sizes differ, A is resized to B's size
-(bilinear), which is the mapping DESIGN.md fixes for boxes in B's frame.
+(bilinear), so that every box, given in B's pixels, lies on both images.
 """
 
 from __future__ import annotations

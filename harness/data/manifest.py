@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from harness.errors import EvaluationOnlyDataset, ManifestError
 
 MANIFEST_NAME = "manifest.jsonl"
 DATASET_INFO_NAME = "dataset.json"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,10 @@ def read_manifest(root: Path) -> ManifestReadResult:
     """
     path = Path(root) / MANIFEST_NAME
     if not path.is_file():
-        raise ManifestError(f"{path}: no manifest; a dataset folder needs {MANIFEST_NAME} (see DESIGN.md)")
+        raise ManifestError(
+            f"{path}: no manifest; a dataset folder needs {MANIFEST_NAME}, one JSON sample a line "
+            '(README section "Data: the DiffGround manifest"; fields in harness/data/schema.py)'
+        )
     st = path.stat()
     stat_key = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     remembered = _PARSED.get(str(path.resolve()))
@@ -67,14 +71,42 @@ def read_manifest(root: Path) -> ManifestReadResult:
     return result
 
 
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes without the line break) for each line; a UTF-8 byte order mark before
+    line 1 is dropped. Lines split on newline bytes only, so a U+2028 inside a query stays in its row."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1:
+                raw = raw.removeprefix(UTF8_BOM)
+            yield lineno, raw.rstrip(b"\r\n")
+
+
+def _id_of(row: Any) -> str | None:
+    return row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else None
+
+
+def _not_utf8(lineno: int, raw: bytes, exc: UnicodeDecodeError) -> Problem:
+    """The problem for one line that is not UTF-8 (only that row is lost); names the sample when
+    the line is JSON once its bad bytes are replaced."""
+    try:
+        sample_id = _id_of(json.loads(raw.decode("utf-8", errors="replace")))
+    except json.JSONDecodeError:
+        sample_id = None
+    bad = raw[exc.start : exc.start + 1].hex()
+    why = f"is not UTF-8 text: byte 0x{bad} at column {exc.start + 1} ({exc.reason}); re-save the manifest as UTF-8"
+    return Problem(MANIFEST_NAME, lineno, "<encoding>", why, sample_id)
+
+
 def _parse_manifest(path: Path) -> ManifestReadResult:
     result = ManifestReadResult()
     seen: dict[str, int] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(f"{path}: not UTF-8 text ({exc})") from exc
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, raw in _lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            result.rows_total += 1
+            result.problems.append(_not_utf8(lineno, raw, exc))
+            continue
         if not line.strip():
             continue
         result.rows_total += 1
@@ -84,7 +116,7 @@ def _parse_manifest(path: Path) -> ManifestReadResult:
             result.problems.append(Problem(MANIFEST_NAME, lineno, "<json>", f"is not valid JSON: {exc.msg}"))
             continue
         sample, field_problems = parse_sample(row)
-        sample_id = row.get("id") if isinstance(row, dict) and isinstance(row.get("id"), str) else None
+        sample_id = _id_of(row)
         for fp in field_problems:
             result.problems.append(Problem(MANIFEST_NAME, lineno, fp.field, fp.message, sample_id))
         if sample is None:

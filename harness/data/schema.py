@@ -1,6 +1,7 @@
 """The DiffGround manifest record (`Sample`) and the field rules every row must satisfy.
 
-Boxes are `[x1, y1, x2, y2]` floats in absolute pixels of image B (see DESIGN.md).
+Boxes are `[x1, y1, x2, y2]` floats in absolute pixels of image B (README section
+"Data: the DiffGround manifest" describes the format).
 """
 
 from __future__ import annotations

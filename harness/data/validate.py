@@ -13,9 +13,11 @@ from PIL import Image
 
 from harness.data.images import load_image, resolve_dataset_path
 from harness.data.manifest import MANIFEST_NAME, Problem, read_manifest
-from harness.data.schema import Sample
+from harness.data.schema import EDIT_TYPES, UNKNOWN_EDIT_TYPE, Sample
 from harness.errors import ImageLoadError, UnsafePathError
 from harness.file_facts import FileFacts
+
+KNOWN_EDIT_TYPES: tuple[str, ...] = (*EDIT_TYPES, UNKNOWN_EDIT_TYPE)
 
 # Boxes may overhang B by a rounding margin (antialiased edges, float export) without being wrong.
 BOX_TOLERANCE_PX = 1.0
@@ -29,6 +31,7 @@ class ValidationReport:
     samples: list[Sample] = field(default_factory=list)  # samples with no problem
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)  # not errors: e.g. A resized onto B's grid
+    warnings: list[Problem] = field(default_factory=list)  # usable but suspect: e.g. an unknown edit type
     rows_total: int = 0
     invalid_rows: int = 0  # rows (in the checked splits) that are not usable
 
@@ -131,24 +134,69 @@ def _check_sample(
     return problems
 
 
+def _unknown_edit_type(sample: Sample, line: int) -> Problem:
+    return Problem(
+        MANIFEST_NAME,
+        line,
+        "edit_type",
+        f"is {sample.edit_type!r}, not a known edit type ({', '.join(KNOWN_EDIT_TYPES)}); "
+        "the sample is kept and scored as its own edit-type stratum",
+        sample.id,
+    )
+
+
+def _pair_conflict(sample: Sample, line: int, first: Sample, first_line: int) -> Problem | None:
+    """A row whose pair_id names other images (or another size) than the pair's first row."""
+    for name in ("image_a", "image_b", "width", "height"):
+        mine, theirs = getattr(sample, name), getattr(first, name)
+        if mine != theirs and not (name in ("width", "height") and None in (mine, theirs)):
+            return Problem(
+                MANIFEST_NAME,
+                line,
+                name,
+                f"is {mine!r}, but line {first_line} (sample {first.id}) gives pair_id {sample.pair_id!r} "
+                f"{name} {theirs!r}: every row of a pair must name the same two images",
+                sample.id,
+            )
+    return None
+
+
 def validate_dataset(
     root: Path, splits: set[str] | None = None, check_images: bool = True, facts: FileFacts | None = None
 ) -> ValidationReport:
     """Check a dataset folder; only samples of `splits` (all when None) are checked.
 
     Rows that could not be parsed at all (bad JSON, missing fields) are reported whatever the
-    split, because their split is unknown.
+    split, because their split is unknown. A manifest with no rows is a problem; an edit type
+    outside KNOWN_EDIT_TYPES is a warning (the sample stays valid).
     """
     root = Path(root)
     read = read_manifest(root)
     report = ValidationReport(root=root, rows_total=read.rows_total)
     report.problems.extend(read.problems)
     report.invalid_rows = len({p.line for p in read.problems})
+    if not read.rows_total:
+        report.problems.append(
+            Problem(
+                MANIFEST_NAME,
+                0,
+                "<file>",
+                "has no samples: it holds no rows (one JSON object a line; the fields are in harness/data/schema.py)",
+            )
+        )
     probe = _ImageProbe(root, facts)
+    first_of_pair: dict[str, Sample] = {}
     for sample in read.samples:
+        first = first_of_pair.setdefault(sample.pair_id, sample)
         if splits is not None and sample.split not in splits:
             continue
-        problems = _check_sample(sample, read.lines[sample.id], probe, check_images, report.notes)
+        line = read.lines[sample.id]
+        if sample.edit_type not in KNOWN_EDIT_TYPES:
+            report.warnings.append(_unknown_edit_type(sample, line))
+        problems = _check_sample(sample, line, probe, check_images, report.notes)
+        conflict = _pair_conflict(sample, line, first, read.lines[first.id])
+        if conflict is not None:
+            problems.append(conflict)
         if problems:
             report.problems.extend(problems)
             report.invalid_rows += 1

@@ -18,6 +18,7 @@ import yaml
 
 from harness.errors import HarnessError
 from harness.report.controls import CONTROL_KINDS, control_accuracy, split_controls
+from harness.report.markdown_text import md_code, md_text
 from harness.run_folder import ModelRecord, write_text_atomic
 
 NOT_PUBLIC = "not-public"
@@ -166,7 +167,7 @@ def render_table(name: str, spec: dict, entries_list: list[ModelRecord]) -> Rend
     any_not_public = False
     md_rows, tex_rows = [], []
     for group in spec["groups"]:
-        md_rows.append([f"*{group.get('name', '')}*"] + [""] * len(columns))
+        md_rows.append([f"*{md_text(group.get('name', ''))}*"] + [""] * len(columns))
         tex_rows.append(
             r"\midrule"
             + "\n"
@@ -176,7 +177,7 @@ def render_table(name: str, spec: dict, entries_list: list[ModelRecord]) -> Rend
             cells = _cells(spec, row, entries, controls)
             any_not_public |= any(c.not_public for c in cells)
             label = row.get("label", row["model"])
-            md_label = f"{label} (`{row['model']}`)".replace("|", "\\|")
+            md_label = f"{md_text(label)} ({md_code(row['model'])})"
             md_rows.append([md_label] + [c.markdown() for c in cells])
             tex_rows.append(" & ".join([_latex_escape(label)] + [c.latex() for c in cells]) + r" \\")
     notes = [str(n) for n in spec.get("notes", [])]

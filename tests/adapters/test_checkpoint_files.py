@@ -60,3 +60,34 @@ def test_weights_hash_tracks_content(tmp_path: Path) -> None:
     first = weights_sha256(tmp_path / "d")
     (tmp_path / "d" / "a.bin").write_bytes(b"2")
     assert weights_sha256(tmp_path / "d") != first
+
+
+def test_folder_is_not_a_weights_file(tmp_path: Path) -> None:
+    from adapters.checkpoint_files import weights_path_problem
+
+    folder = tmp_path / "m.safetensors"
+    folder.mkdir()
+    with pytest.raises(CheckpointError, match="is a folder; a weights file is expected"):
+        load_state_dict(folder)
+    assert weights_path_problem(folder, "x.weights") == (
+        f"weights path {folder} (--opt x.weights) is a folder; a weights file is expected "
+        "(.safetensors, .pt, .pth, .bin, .ckpt)"
+    )
+    assert "not found" in weights_path_problem(tmp_path / "none.pt", "x.weights")
+    (tmp_path / "w.pt").write_bytes(b"")
+    assert weights_path_problem(tmp_path / "w.pt", "x.weights") is None
+
+
+def test_state_dict_that_does_not_fit_is_summarised(tmp_path: Path) -> None:
+    from adapters.checkpoint_files import load_matching_state_dict
+
+    model = torch.nn.Linear(3, 2)
+    state = {"weight": torch.zeros(5, 3), **{f"other.{i}": torch.zeros(1) for i in range(40)}}
+    with pytest.raises(CheckpointError) as info:
+        load_matching_state_dict(model, state, tmp_path / "w.safetensors", "a Linear(3, 2)")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'w.safetensors'}: does not fit a Linear(3, 2): missing 1 (e.g. bias)")
+    assert "unexpected 40 (e.g. other.0, other.1, other.2, other.3, other.4)" in message
+    assert "wrong shape 1 (e.g. weight (5, 3) vs (2, 3))" in message
+    load_matching_state_dict(model, {"weight": torch.ones(2, 3), "bias": torch.ones(2)}, tmp_path, "it")
+    assert torch.equal(model.bias, torch.ones(2))

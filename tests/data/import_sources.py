@@ -21,8 +21,9 @@ def write_image(
 
 
 def write_mig_bench(src: Path) -> tuple[Path, list[tuple[float, float, float, float]]]:
-    """Records 0, 1, 5 are good (0 and 1 share a pair); 2 has a box outside 0-1, 3 a missing image,
-    4 three images. Returns the JSON path and the expected pixel boxes of the good records."""
+    """Records 1, 2, 6 (numbered from 1, as problems name them) are good (1 and 2 share a pair);
+    3 has a box outside 0-1, 4 a missing image, 5 three images. Returns the JSON path and the
+    expected pixel boxes of the good records."""
     write_image(src / "x" / "001.png", (64, 48))
     write_image(src / "y" / "001.png", (64, 48), rect=(16, 12, 31, 23))  # same name, other folder
     write_image(src / "x" / "002.png", (80, 60))

@@ -26,9 +26,9 @@ def test_good_records_are_imported_and_bad_ones_reported(mig_source, tmp_path: P
     report = import_dataset("mig-bench", source, out)
     assert (report.rows_read, report.imported, report.failed) == (6, 3, 3)
     problems = {(p.location, p.field): p.message for p in report.problems}
-    assert "outside 0-1" in problems[("record 2", "answer")]
-    assert "file not found" in problems[("record 3", "images[1]")]
-    assert "exactly two images" in problems[("record 4", "images")] and "got 3" in problems[("record 4", "images")]
+    assert "outside 0-1" in problems[("record 3", "answer")]
+    assert "file not found" in problems[("record 4", "images[1]")]
+    assert "exactly two images" in problems[("record 5", "images")] and "got 3" in problems[("record 5", "images")]
     assert all(str(p).startswith("mig_bench.json record ") for p in report.problems)
 
     samples = read_manifest(out).samples
@@ -68,7 +68,7 @@ def test_cli_import_exit_codes_and_options(mig_source, tmp_path: Path, capsys) -
     out = tmp_path / "ds"
     assert main(["data", "import", "mig-bench", str(source), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "mig_bench.json record 2: field 'answer'" in printed and "record 4" in printed
+    assert "mig_bench.json record 3: field 'answer'" in printed and "record 5" in printed
     assert main(["data", "import", "mig-bench", str(source), "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert main(["data", "import", "mig-bench", str(source), "--out", str(out), "--overwrite", "--strict"]) == 1
@@ -76,8 +76,11 @@ def test_cli_import_exit_codes_and_options(mig_source, tmp_path: Path, capsys) -
     assert main(["data", "import", "mig-bench", str(source), "--out", str(linked), "--link", "hardlink"]) == 0
     placed = linked / "images" / "y" / "001.png"
     assert placed.stat().st_ino == (source.parent / "y" / "001.png").stat().st_ino
-    assert main(["data", "import", "mig-bench", str(source), "--out", str(tmp_path / "s"), "--link", "symlink"]) == 2
-    assert "--link hardlink" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # not offered: symlinked images would leave the dataset root
+        main(["data", "import", "mig-bench", str(source), "--out", str(tmp_path / "s"), "--link", "symlink"])
+    assert refused.value.code == 2
+    assert "invalid choice: 'symlink'" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"images": ["a.png"], "question": "q", "answer": [0, 0, 1, 1]}]))

@@ -20,7 +20,7 @@ from typing import Any
 from harness.data.importers.box_conversion import pixel_box_in_image, xywh_to_xyxy
 from harness.data.importers.image_placement import SourceImage
 from harness.data.importers.import_options import ImportOptions
-from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected
+from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected, read_source_text
 from harness.data.importers.import_session import ImportSession, edit_type_from, query_from
 
 FORMAT = "coco-pairs"
@@ -40,10 +40,11 @@ class _Pair:
 
 
 def _load(source: Path) -> dict[str, Any]:
+    text = read_source_text(source)
     try:
-        data = json.loads(Path(source).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportSourceError(f"{source}: cannot read as JSON ({exc})") from exc
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportSourceError(f"{source}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ImportSourceError(f"{source}: COCO data must be a JSON object, got {type(data).__name__}")
     for key in ("images", "annotations", "pairs"):

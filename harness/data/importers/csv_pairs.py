@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.data.importers.box_conversion import normalised_to_pixels, pixel_box_in_image
 from harness.data.importers.import_options import ImportOptions
-from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected
+from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected, read_source_text
 from harness.data.importers.import_session import ImportSession, edit_type_from, query_from
 
 FORMAT = "csv"
@@ -49,10 +49,7 @@ def _convert(session: ImportSession, row: dict[str, str | None]) -> None:
 
 
 def import_csv(source: Path, out: Path, options: ImportOptions) -> ImportReport:
-    try:
-        text = Path(source).read_text(encoding="utf-8-sig")  # -sig: spreadsheets often write a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportSourceError(f"{source}: cannot read as UTF-8 text ({exc})") from exc
+    text = read_source_text(source)  # spreadsheets often write a byte order mark; it is dropped
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]

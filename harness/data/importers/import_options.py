@@ -1,4 +1,4 @@
-"""Options every importer takes: how images are placed, the default split, and overwrite."""
+"""Options every importer takes: how images are placed, the default split, overwrite and strict."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from harness.errors import HarnessError
 
-LINK_MODES: tuple[str, ...] = ("copy", "hardlink", "symlink")
+# No symlink mode: the harness refuses image paths that resolve outside the dataset folder
+# (harness/data/images.py), so a symlinked image would fail `harness data validate`.
+LINK_MODES: tuple[str, ...] = ("copy", "hardlink")
 
 
 @dataclass(frozen=True)
@@ -16,17 +18,13 @@ class ImportOptions:
     overwrite: bool = False
     name: str | None = None  # dataset name in dataset.json (default: the output folder's name)
     normalized: bool = False  # CSV only: x1..y2 are fractions 0-1 of B's size, not pixels
+    strict: bool = False  # any failed row: write nothing (and leave an existing --out as it was)
 
     def check(self) -> None:
         if self.link not in LINK_MODES:
-            raise HarnessError(f"--link must be one of {', '.join(LINK_MODES)}, got {self.link!r}")
-        if self.link == "symlink":
-            # resolve_dataset_path follows links and refuses any that leave the dataset root (a
-            # safety rule the validator and runner rely on), so a symlinked dataset would not load.
             raise HarnessError(
-                "--link symlink is not supported: the harness refuses image paths that resolve outside the "
-                "dataset folder, so symlinked images would fail `harness data validate`. "
-                "Use --link hardlink to avoid copying (same filesystem), or --link copy."
+                f"--link must be one of {', '.join(LINK_MODES)}, got {self.link!r} "
+                "(use --link hardlink to avoid copying on the same filesystem)"
             )
         if not self.split.strip():
             raise HarnessError("--split must not be empty")

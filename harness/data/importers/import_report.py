@@ -13,6 +13,28 @@ class ImportSourceError(HarnessError):
     """The source file cannot be read as the format at all (not JSON, wrong top-level shape, no header)."""
 
 
+def read_source_text(source: Path) -> str:
+    """The source file as text (UTF-8, a leading byte order mark dropped), or ImportSourceError
+    saying whether it is missing, a folder, unreadable, or which line is not UTF-8."""
+    source = Path(source)
+    if source.is_dir():
+        raise ImportSourceError(f"{source}: is a folder; the source must be a file (JSON or CSV)")
+    if not source.exists():
+        raise ImportSourceError(f"{source}: source file not found")
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ImportSourceError(f"{source}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise ImportSourceError(
+            f"{source}: line {line} is not UTF-8 text (byte 0x{bad}: {exc.reason}); re-save the file as UTF-8"
+        ) from exc
+
+
 class RowRejected(Exception):
     """Raised inside an importer's per-row code: this row cannot be converted, and why."""
 
@@ -48,6 +70,7 @@ class ImportReport:
     images_placed: int = 0
     hardlink_fallbacks: int = 0  # hardlinks that had to be copies (source on another filesystem)
     output_problems: list[Problem] = field(default_factory=list)  # the written dataset's own validation
+    written: bool = False  # False when nothing was imported, or --strict and a row failed
 
     @property
     def failed(self) -> int:

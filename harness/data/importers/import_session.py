@@ -1,7 +1,9 @@
 """One import in progress: output folder, images, pair ids, accepted samples and rejected rows.
 
-Importers feed it rows; `finish` writes `manifest.jsonl` and `dataset.json` (source, importer,
-counts, problems, fingerprint) and validates what it wrote.
+Importers feed it rows; nothing is written until `finish`, which places the images and writes
+`manifest.jsonl` and `dataset.json` (source, importer, counts, problems, fingerprint), then
+validates what it wrote. With nothing imported, or `strict` and a failed row, it writes nothing
+and an existing output folder is left as it was.
 """
 
 from __future__ import annotations
@@ -34,12 +36,17 @@ class OutputExistsError(HarnessError):
     """The output folder already holds files and --overwrite was not given."""
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an output that is a file, or a non-empty folder without --overwrite (changes nothing)."""
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(f"{out} is not empty; choose another --out or pass --overwrite")
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    _check_out(out, overwrite)
     if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise OutputExistsError(f"{out} is not empty; choose another --out or pass --overwrite")
         # Only what an import writes is removed: --out pointing at the wrong folder must not wipe it.
         for name in (MANIFEST_NAME, DATASET_INFO_NAME):
             (out / name).unlink(missing_ok=True)
@@ -71,10 +78,11 @@ class ImportSession:
         self.options = options
         if not self.source.is_file():
             raise HarnessError(f"{self.source}: source file not found")
-        _prepare_out(self.out, options.overwrite)
+        _check_out(self.out, options.overwrite)
         self.images = ImagePlacer(self.source.parent, self.out, options.link)
         self.report = ImportReport(format=format_name, source=self.source, out=self.out)
         self.samples: list[Sample] = []
+        self._to_place: dict[str, SourceImage] = {}  # dataset path -> image, placed by `finish`
         self._pair_ids: dict[tuple[str, str], str] = {}
 
     def reject(self, location: str, field: str, message: str) -> None:
@@ -99,9 +107,9 @@ class ImportSession:
         edit_type: str,
         attributes: dict[str, Any],
     ) -> None:
-        """Accept one row: place its images and keep its sample (ids are `<format>-<n>` in import order)."""
-        self.images.place(image_a)
-        self.images.place(image_b)
+        """Accept one row: keep its sample and its images to place (ids are `<format>-<n>` in import order)."""
+        self._to_place.setdefault(image_a.dest, image_a)
+        self._to_place.setdefault(image_b.dest, image_b)
         width, height = image_b.size
         self.samples.append(
             Sample(
@@ -121,20 +129,25 @@ class ImportSession:
         )
 
     def finish(self, rows_read: int) -> ImportReport:
-        """Write the dataset (unless nothing was imported) and return the report."""
+        """Write the dataset and return the report; nothing is written when no row was imported,
+        or with `strict` when any row failed."""
         report = self.report
         report.rows_read = rows_read
         report.imported = len(self.samples)
+        if not self.samples or (self.options.strict and report.failed):
+            return report
+        _prepare_out(self.out, self.options.overwrite)
+        for image in self._to_place.values():
+            self.images.place(image)
         report.images_placed = self.images.placed
         report.hardlink_fallbacks = self.images.hardlink_fallbacks
-        if not self.samples:
-            return report
         write_manifest(self.out, self.samples)
         info = self._dataset_info()
         info["fingerprint"] = dataset_fingerprint(self.out)
         write_dataset_info(self.out, info)
         # Images were decoded above; this checks the written rows and paths as every loader will.
         report.output_problems = validate_dataset(self.out, check_images=False).problems
+        report.written = True
         return report
 
     def _dataset_info(self) -> dict[str, Any]:

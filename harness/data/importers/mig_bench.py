@@ -4,6 +4,7 @@ A record: `task` (`static_diff`, `robust_diff`, ...), `images` (two paths relati
 folder: A then B), `question`, `answer` (`[x1, y1, x2, y2]` normalised 0-1 in B's frame; a single
 box nested in a list, or the same as a JSON string, is accepted) and `additional_info` (free
 dict; its `edit_type` is used when present). Records naming the same two images form one pair.
+Problems name records from 1 (`record 1` is the first); `source_index` keeps the 0-based index.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ from typing import Any
 
 from harness.data.importers.box_conversion import normalised_to_pixels
 from harness.data.importers.import_options import ImportOptions
-from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected
+from harness.data.importers.import_report import ImportReport, ImportSourceError, RowRejected, read_source_text
 from harness.data.importers.import_session import ImportSession, edit_type_from, query_from
 
 FORMAT = "mig-bench"
 
 
 def _load_records(source: Path) -> list[Any]:
+    text = read_source_text(source)
     try:
-        records = json.loads(Path(source).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportSourceError(f"{source}: cannot read as JSON ({exc})") from exc
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportSourceError(f"{source}: not valid JSON ({exc})") from exc
     if isinstance(records, dict) and isinstance(records.get("data"), list):
         records = records["data"]  # some releases wrap the list
     if not isinstance(records, list):
@@ -83,5 +85,5 @@ def import_mig_bench(source: Path, out: Path, options: ImportOptions) -> ImportR
         try:
             _convert(session, index, record)
         except RowRejected as exc:
-            session.reject(f"record {index}", exc.field, exc.message)
+            session.reject(f"record {index + 1}", exc.field, exc.message)  # numbered from 1, like lines
     return session.finish(rows_read=len(records))
