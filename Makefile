@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 DATASET := data/diffground-synth
 
-.PHONY: install install-dev demo test lint bench clean mmdet mmcv-wheel test-mmdet
+.PHONY: install install-dev demo test lint bench clean mmdet mmcv-wheel test-mmdet gpu-check
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,16 @@ lint: install-dev
 # Speed targets live here, never in unit tests.
 bench: install
 	OPENBLAS_NUM_THREADS=1 $(PY) bench/run_all.py
+
+# The GPU path in one prepared run (scripts/gpu_check.py): on a CUDA machine the full check (8-min budget
+# on one GPU, writes bench/results-gpu.md and .json); elsewhere its --dry-run (tiny sizes on the CPU,
+# output in a temp folder, never over bench/results-gpu.md). GPU_CHECK_ARGS passes more options (--out, --steps).
+gpu-check: install-dev
+	@if $(PY) -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)"; then \
+		$(PY) scripts/gpu_check.py $(GPU_CHECK_ARGS); \
+	else \
+		echo "No CUDA device: running the dry run."; $(PY) scripts/gpu_check.py --dry-run $(GPU_CHECK_ARGS); \
+	fi
 
 clean:
 	rm -rf $(VENV) results/.cache

@@ -7,6 +7,7 @@ Adapter subclass or a module that registers adapters on import.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import inspect
 from collections.abc import Callable
@@ -113,6 +114,37 @@ def discover() -> None:
 def available_names() -> list[str]:
     discover()
     return sorted(_REGISTRY)
+
+
+def family_of(name: str) -> str:
+    """The family an adapter belongs to (`gdino` for `gdino-b-b`); a standalone adapter is its own."""
+    cls = get_adapter_class(name)
+    return getattr(cls, "family", "") or name
+
+
+def select_names(patterns: list[str]) -> list[str]:
+    """Adapter names matched by `patterns`, in the order given, without duplicates.
+
+    A pattern is a registered name, `all`, a glob (`gdino-*`, `difftracker*`) or a family name
+    (`gdino` selects every `gdino-MODE` adapter). A pattern that matches nothing is an error, so
+    a typo never selects nothing silently.
+    """
+    names = available_names()
+    selected: list[str] = []
+    for pattern in patterns:
+        if pattern == "all":
+            matched = names
+        elif pattern in _REGISTRY:
+            matched = [pattern]
+        else:
+            matched = [n for n in names if fnmatch.fnmatchcase(n, pattern) or family_of(n) == pattern]
+        if not matched:
+            raise UnknownAdapterError(
+                f"no adapter matches {pattern!r} (a name, a glob such as 'gdino-*', a family, or 'all'); "
+                f"registered adapters: {', '.join(names)}"
+            )
+        selected.extend(n for n in matched if n not in selected)
+    return selected
 
 
 def get_adapter_class(name: str) -> type[Adapter]:

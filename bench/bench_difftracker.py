@@ -93,7 +93,8 @@ def accuracy_rows(dataset: Path) -> dict:
     """Test-split Acc@0.5 of the six models (overall, per edit type) via the harness's own run."""
     from rich.console import Console
 
-    from harness.runner import RunConfig, run_evaluation
+    from harness.run.run_config import RunConfig
+    from harness.run.runner import run_evaluation
 
     result = run_evaluation(
         RunConfig(models=list(FAMILY), split="test", dataset=dataset, output_dir=REPO / "results"), Console(quiet=True)

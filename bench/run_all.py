@@ -30,9 +30,10 @@ from bench.bench_metrics import synthetic_boxes  # noqa: E402
 from harness.data.manifest import read_manifest  # noqa: E402
 from harness.data.synth import SynthConfig, generate_dataset  # noqa: E402
 from harness.metrics import OutcomeTable, SampleOutcome, summarize_table  # noqa: E402
-from harness.model_evaluation import ModelEvaluation  # noqa: E402
-from harness.prediction_cache import PredictionCache  # noqa: E402
-from harness.runner import RunConfig, run_evaluation  # noqa: E402
+from harness.run.prediction_cache import PredictionCache  # noqa: E402
+from harness.run.run_config import RunConfig  # noqa: E402
+from harness.run.runner import run_evaluation  # noqa: E402
+from harness.run.shard_predictor import ShardPredictor  # noqa: E402
 
 DATASET = REPO / "data" / "diffground-synth"
 console = Console()
@@ -70,13 +71,13 @@ def bench_overhead(n: int = 5000) -> BenchResult:
     samples = [type(sample)(**{**sample.__dict__, "id": f"s{i:06d}"}) for i in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
         fps = {s.id: f"{i:064x}" for i, s in enumerate(samples)}
-        evaluation = ModelEvaluation(
-            NoOpAdapter(),
-            samples,
-            fps,
-            DATASET,
-            PredictionCache(Path(tmp), "bench-no-op", "0" * 64),
-            Path(tmp) / "predictions.jsonl",
+        evaluation = ShardPredictor(
+            adapter=NoOpAdapter(),
+            samples=samples,
+            fingerprints=fps,
+            dataset=DATASET,
+            cache=PredictionCache(Path(tmp), "bench-no-op", "0" * 64),
+            predictions_path=Path(tmp) / "predictions.jsonl",
             batch_size=32,
         )
         start = time.perf_counter()

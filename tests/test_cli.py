@@ -42,7 +42,7 @@ def test_run_then_report(tiny_dataset: Path, tmp_path: Path, capsys: pytest.Capt
 def test_run_reports_bad_input_clearly(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = str(tmp_path / "res")
     assert main(["run", "--models", "nope", "--dataset", str(tiny_dataset), "--output-dir", out]) == 2
-    assert "no adapter named 'nope'" in capsys.readouterr().err
+    assert "no adapter matches 'nope'" in capsys.readouterr().err
     assert main(["run", "--models", "pixel-diff", "--dataset", str(tmp_path / "missing"), "--output-dir", out]) == 2
     assert "no manifest" in capsys.readouterr().err
     assert (
@@ -82,10 +82,12 @@ def test_data_synth_stats_validate_run(tmp_path: Path, capsys: pytest.CaptureFix
 def test_run_without_dataset_generates_the_default_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import functools
 
-    import harness.cli as cli
+    import harness.cli.common as common
+    import harness.cli.run as run_command
     import harness.data.synth as synth
 
-    monkeypatch.setattr(cli, "DEFAULT_DATASET", tmp_path / "default")
+    monkeypatch.setattr(common, "DEFAULT_DATASET", tmp_path / "default")
+    monkeypatch.setattr(run_command, "DEFAULT_DATASET", tmp_path / "default")
     small = functools.partial(synth.SynthConfig, n_train=3, n_val=3, n_test=4, max_size=256)
     monkeypatch.setattr(synth, "SynthConfig", small)
     assert main(["run", "--models", "center-prior", "--output-dir", str(tmp_path / "r"), "--run-id", "x"]) == 0

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from harness.cli import main
-from harness.controls import UnknownControl, a_blind, apply_control, parse_controls, query_shuffle
 from harness.data.manifest import read_manifest
 from harness.data.schema import Sample
+from harness.run.controls import UnknownControl, a_blind, apply_control, parse_controls, query_shuffle
 
 
 def _sample(sample_id: str, pair: str, query: str, edit: str = "remove", **kw) -> Sample:

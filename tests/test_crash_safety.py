@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.run_lock import RunLock
+from harness.run.run_lock import RunLock
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,7 +98,7 @@ def test_a_run_folder_in_use_is_refused(tiny_dataset: Path, tmp_path: Path, caps
 
 @pytest.mark.slow
 def test_two_runs_at_once_share_the_results_folder_safely(tiny_dataset: Path, tmp_path: Path) -> None:
-    from harness.prediction_cache import PredictionCache
+    from harness.run.prediction_cache import PredictionCache
 
     script = tmp_path / "slow_run.py"
     script.write_text(SLOW_RUNNER)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.distributed import DistContext
+from harness.run.distributed import DistContext
 from tests.tiny_dataset import write_tiny_dataset
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,8 @@ from adapters.base import Adapter, PairInput, Prediction
 from adapters.registry import register, unregister
 from harness.report.leaderboard import render_leaderboard
 from harness.report.runs import load_run
-from harness.runner import RunConfig, run_evaluation
+from harness.run.run_config import RunConfig
+from harness.run.runner import run_evaluation
 
 # sample id -> what the adapter does for it, and what the record must say
 FAULTS = {

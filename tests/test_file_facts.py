@@ -9,7 +9,7 @@ from PIL import Image
 
 from harness.data import validate
 from harness.data.validate import validate_dataset
-from harness.file_facts import FileFacts
+from harness.files.file_facts import FileFacts
 
 
 def test_validation_reuses_facts_until_a_file_changes(tiny_dataset: Path, tmp_path: Path, monkeypatch) -> None:

@@ -14,7 +14,8 @@ from adapters.base import Adapter, PairInput, Prediction
 from adapters.registry import register, unregister
 from harness.data.manifest import read_manifest
 from harness.data.synth import SynthConfig, generate_dataset
-from harness.runner import RunConfig, run_evaluation
+from harness.run.run_config import RunConfig
+from harness.run.runner import run_evaluation
 
 
 class _EverythingChanged(Adapter):

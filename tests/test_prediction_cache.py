@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.prediction_cache import PredictionCache, sample_fingerprint
-from harness.prediction_record import PredictionRecord, error_record
+from harness.run.prediction_cache import PredictionCache, sample_fingerprint
+from harness.run.prediction_record import PredictionRecord, error_record
 
 
 def _record(i: int) -> PredictionRecord:

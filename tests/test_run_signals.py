@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run_lock import RunLock
+from harness.run.run_lock import RunLock
 from tests.tiny_dataset import write_tiny_dataset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_stopped_run_with_loader_workers_resumes_to_identical_files(
 LOCK_THEN_FORK = textwrap.dedent(
     """
     import os, sys, time
-    from harness.run_lock import RunLock
+    from harness.run.run_lock import RunLock
 
     lock = RunLock(sys.argv[1])
     lock.acquire()

@@ -13,7 +13,8 @@ from rich.console import Console
 from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
 from adapters.registry import register, unregister
 from harness.errors import DatasetInvalid
-from harness.runner import RunConfig, run_evaluation
+from harness.run.run_config import RunConfig
+from harness.run.runner import run_evaluation
 
 QUIET = Console(quiet=True)
 
@@ -213,7 +214,7 @@ def test_unreadable_image_is_an_error_for_that_sample_only(tiny_dataset: Path, t
     # Corrupt the image after validation would pass it: the runner must still record, not crash.
     result_dir = tmp_path / "res"
     config = _config(tiny_dataset, result_dir, ["center-prior"])
-    from harness import pair_loader
+    from harness.run import pair_loader
 
     original = pair_loader.load_pair
 

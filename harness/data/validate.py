@@ -15,7 +15,7 @@ from harness.data.images import load_image, resolve_dataset_path
 from harness.data.manifest import MANIFEST_NAME, Problem, read_manifest
 from harness.data.schema import EDIT_TYPES, UNKNOWN_EDIT_TYPE, Sample
 from harness.errors import ImageLoadError, UnsafePathError
-from harness.file_facts import FileFacts
+from harness.files.file_facts import FileFacts
 
 KNOWN_EDIT_TYPES: tuple[str, ...] = (*EDIT_TYPES, UNKNOWN_EDIT_TYPE)
 

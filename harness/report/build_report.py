@@ -17,7 +17,7 @@ from harness.report.html_page import Cell, esc, html_table, number_cell
 from harness.report.leaderboard import write_leaderboard
 from harness.report.per_sample import ChangedPixels, RunDataset, SampleResult, model_sample_results
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run_folder import model_dir_name, write_text_atomic
+from harness.run.run_folder import model_dir_name, write_text_atomic
 
 INDEX_HTML = "index.html"
 GALLERIES = "galleries"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.run_folder import ModelRecord
+from harness.run.run_folder import ModelRecord
 
 CONTROL_KINDS: tuple[str, ...] = ("query-shuffle", "a-blind", "swap")
 CONTROL_DESCRIPTIONS = {

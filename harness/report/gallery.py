@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from harness.data.images import ImageCache, load_pair
 from harness.errors import HarnessError
 from harness.report.html_page import esc, html_document
-from harness.run_folder import write_text_atomic
+from harness.run.run_folder import write_text_atomic
 
 PER_PAGE = 50
 MAX_PER_SECTION = 500

@@ -19,7 +19,7 @@ from harness.report.html_page import Cell, esc, html_document, html_table, metri
 from harness.report.leaderboard import PIXEL_COLUMNS, SIZE_BUCKETS, cost_cells, edit_types_of, pixel_rows, ranked_models
 from harness.report.per_sample import SampleResult
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run_folder import ModelRecord
+from harness.run.run_folder import ModelRecord
 
 
 def _value_ci(block: dict | None) -> tuple[float | None, float | None, float | None]:

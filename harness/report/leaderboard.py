@@ -16,7 +16,7 @@ from harness.report.controls import (
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.markdown_text import md_code, md_text
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run_folder import ModelRecord, write_text_atomic
+from harness.run.run_folder import ModelRecord, write_text_atomic
 
 LEADERBOARD_MD = "leaderboard.md"
 SIZE_BUCKETS = ("small", "medium", "large")

@@ -19,7 +19,7 @@ import yaml
 from harness.errors import HarnessError
 from harness.report.controls import CONTROL_KINDS, control_accuracy, split_controls
 from harness.report.markdown_text import md_code, md_text
-from harness.run_folder import ModelRecord, write_text_atomic
+from harness.run.run_folder import ModelRecord, write_text_atomic
 
 NOT_PUBLIC = "not-public"
 NOT_PUBLIC_NOTE = "The DiffGround paper's own numbers are not public; published cells stay empty until they are."

@@ -17,7 +17,7 @@ from harness.errors import HarnessError
 from harness.metrics.box_iou import paired_box_iou
 from harness.report.failure_taxonomy import classify_outcome
 from harness.report.runs import LoadedRun
-from harness.run_folder import PREDICTIONS_NAME, model_dir_name, read_predictions
+from harness.run.run_folder import PREDICTIONS_NAME, model_dir_name, read_predictions
 
 Box = tuple[float, float, float, float]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.run_folder import METRICS_NAME, RUN_INFO_NAME, ModelRecord, model_dir_name
+from harness.run.run_folder import METRICS_NAME, RUN_INFO_NAME, ModelRecord, model_dir_name
 
 
 @dataclass

@@ -21,6 +21,10 @@ class TrainConfig:
 
     task: str
     epochs: int = 10
+    max_steps: int = 0
+    """Stop after this many optimizer steps in all (0: no limit): a smoke run. The epoch that reaches it
+    ends there and is validated, checkpointed and logged as usual; the learning-rate schedule still
+    follows `epochs`, and nothing is exported unless the last epoch was completed."""
     batch_size: int = 16
     """Per process: under torchrun with N processes the effective batch is N x batch_size."""
     lr: float = 2e-3
@@ -41,6 +45,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         checks = {
             "epochs": self.epochs >= 1,
+            "max_steps": self.max_steps >= 0,
             "batch_size": self.batch_size >= 1,
             "lr": self.lr > 0,
             "weight_decay": self.weight_decay >= 0,

@@ -20,12 +20,22 @@ DEFAULT_CONFIGS = {
 }
 
 
-def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path) -> None:
+TRAIN_EXAMPLES = """examples:
+  harness train cd-siamese
+  harness train difftracker --config difftracker/configs/synth-cpu.yaml --threads 2
+  harness train difftracker --output results/train/difftracker --resume
+  torchrun --nproc-per-node 2 -m harness train difftracker --device cuda
+"""
+
+
+def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path) -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a trainable model (cd-siamese, DiffTracker and its controls) and export its checkpoint",
         description="Train a model on a dataset's train split, validate each epoch on val, keep the best "
         "checkpoint (safetensors + provenance JSON). Runs under torchrun for DistributedDataParallel.",
+        epilog=TRAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("model", choices=sorted(TASKS), help="what to train")
     train.add_argument("--config", type=Path, help="training YAML (default: the model's synth-cpu recipe)")
@@ -34,11 +44,18 @@ def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT/last/")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda")
     train.add_argument(
+        "--force-ddp",
+        action="store_true",
+        help="under torchrun, train through DistributedDataParallel in a process group even with one process "
+        "(checks the DDP / NCCL path on a single GPU)",
+    )
+    train.add_argument(
         "--threads",
         type=int,
         help="torch threads per process on CPU, overriding the recipe's cpu_threads (e.g. 1 for each of two "
         "jobs side by side on 2 cores); recorded in the checkpoint's provenance",
     )
+    return train
 
 
 def run_train(args: argparse.Namespace, dataset: Path, console: Console) -> int:
@@ -56,7 +73,9 @@ def run_train(args: argparse.Namespace, dataset: Path, console: Console) -> int:
     if args.threads is not None:
         config = replace(config, cpu_threads=args.threads)
     output = args.output or Path("results/train") / args.model
-    result = train(config, dataset, output, resume=args.resume, device=args.device, console=console)
+    result = train(
+        config, dataset, output, resume=args.resume, device=args.device, console=console, force_ddp=args.force_ddp
+    )
     if result.exported is None:
         return 0
     table = Table(title=f"harness train {args.model}")

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from harness.data.manifest import dataset_fingerprint, require_train_split
-from harness.distributed import DistContext, init_from_env
 from harness.errors import HarnessError
-from harness.run_environment import run_environment
+from harness.run.distributed import DistContext, init_from_env
+from harness.run.run_environment import run_environment
 from harness.training.checkpoint import (
     MODEL_FILE,
     TRAINER_STATE_FILE,
@@ -53,6 +53,10 @@ class TrainResult:
     exported: Path | None
     export_scores: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    step_losses: list[float] = field(default_factory=list)
+    """This process's loss at each step of this invocation, in order."""
+    step_seconds: list[float] = field(default_factory=list)
+    """Seconds from the first step's start to each step's end (the loss read-back waits for the GPU)."""
 
 
 def resolve_device(device: str, ctx: DistContext) -> torch.device:
@@ -77,16 +81,18 @@ def train(
     device: str = "auto",
     console: Console | None = None,
     stop_after: int | None = None,
+    force_ddp: bool = False,
 ) -> TrainResult:
     """Train `config.task` on `dataset` into `output` (best/, last/, export/, log.csv, curve.png).
 
     `stop_after` ends this invocation after that many epochs (a time-limited job), leaving last/
-    to resume from; the schedule still follows `config.epochs`.
+    to resume from; the schedule still follows `config.epochs`. `force_ddp`: under torchrun, join
+    the process group and train through DistributedDataParallel even with one process.
     """
     console = console or Console()
     started = time.perf_counter()
     require_train_split(dataset)
-    ctx = init_from_env(device)
+    ctx = init_from_env(device, force_group=force_ddp)
     threads = torch.get_num_threads()
     if config.cpu_threads:
         torch.set_num_threads(config.cpu_threads)
@@ -142,7 +148,14 @@ def _train(
     provenance_base = _provenance_base(config, task, dataset, ctx) if ctx.is_main else {}
 
     end_epoch = config.epochs if stop_after is None else min(config.epochs, start_epoch + stop_after)
+    step_losses: list[float] = []
+    step_seconds: list[float] = []
+    loop_started = time.perf_counter()
+    cut_short = False  # max_steps ended an epoch before its last step
     for epoch in range(start_epoch, end_epoch):
+        if config.max_steps and step >= config.max_steps:
+            end_epoch = epoch
+            break
         epoch_started = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(task.num_train_items())
         mine = ctx.shard(list(order))[: steps_per_epoch * config.batch_size]
@@ -151,6 +164,9 @@ def _train(
         with _progress(ctx.is_main, console) as progress:
             bar = progress.add_task(f"epoch {epoch + 1}/{config.epochs}", total=steps_per_epoch)
             for i in range(steps_per_epoch):
+                if config.max_steps and step >= config.max_steps:
+                    cut_short = True
+                    break
                 batch = task.train_batch(mine[i * config.batch_size : (i + 1) * config.batch_size], epoch, device)
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * warmup_cosine_factor(
@@ -167,6 +183,8 @@ def _train(
                 scaler.update()
                 step += 1
                 losses.append(float(loss.detach()))
+                step_losses.append(losses[-1])
+                step_seconds.append(time.perf_counter() - loop_started)
                 for name, value in task.last_loss_parts.items():
                     parts.setdefault(name, []).append(value)
                 progress.update(bar, advance=1, description=f"epoch {epoch + 1}/{config.epochs} loss {losses[-1]:.3f}")
@@ -211,9 +229,12 @@ def _train(
                 + f", {row['epoch_seconds']:.1f} s"
             )
         ctx.barrier()
+        if cut_short:
+            end_epoch = epoch + 1
+            break
 
     exported, export_scores = None, {}
-    if ctx.is_main and end_epoch == config.epochs and (output / BEST_DIR / MODEL_FILE).is_file():
+    if ctx.is_main and end_epoch == config.epochs and not cut_short and (output / BEST_DIR / MODEL_FILE).is_file():
         exported, export_scores = _export(config, task, output, device, provenance_base, started, best_epoch, step)
     ctx.barrier()
     return TrainResult(
@@ -225,6 +246,8 @@ def _train(
         exported=exported,
         export_scores=export_scores,
         seconds=time.perf_counter() - started,
+        step_losses=step_losses,
+        step_seconds=step_seconds,
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 from rich.console import Console
 
 from harness.report.runs import LoadedRun, load_run
-from harness.runner import RunConfig, run_evaluation
+from harness.run.run_config import RunConfig
+from harness.run.runner import run_evaluation
 from tests.tiny_dataset import write_tiny_dataset
 
 XSS_QUERY = "<script>alert(1)</script>"

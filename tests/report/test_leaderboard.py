@@ -10,7 +10,8 @@ from rich.console import Console
 from harness.errors import HarnessError
 from harness.report.leaderboard import format_metric, render_leaderboard
 from harness.report.runs import latest_complete_run, load_run, merge_runs
-from harness.runner import RunConfig, run_evaluation
+from harness.run.run_config import RunConfig
+from harness.run.runner import run_evaluation
 from tests.tiny_dataset import write_tiny_dataset
 
 QUIET = Console(quiet=True)

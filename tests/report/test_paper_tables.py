@@ -9,7 +9,7 @@ import pytest
 from harness.cli import main
 from harness.report.paper_tables import TableSpecError, load_spec, render_table, write_tables
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run_folder import ModelRecord
+from harness.run.run_folder import ModelRecord
 
 SPEC = {
     "title": "Main & more",

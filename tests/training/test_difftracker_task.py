@@ -49,7 +49,8 @@ def test_a_control_trains_with_the_difftracker_recipe_and_the_adapter_reproduces
     from rich.console import Console
 
     from adapters.difftracker import LateFusion
-    from harness.runner import RunConfig, run_evaluation
+    from harness.run.run_config import RunConfig
+    from harness.run.runner import run_evaluation
 
     config = write_difftracker_config(tmp_path / "dt.yaml", tiny_text_encoder)
     out = tmp_path / "late"

@@ -72,9 +72,12 @@ def test_harness_models_lists_the_install_command(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(mmdet_grounding_dino, "missing_mmdet_parts", lambda: "mmcv is not installed")
     monkeypatch.setenv("COLUMNS", "400")
     cli.main(["models"])
-    lines = [line for line in capsys.readouterr().out.splitlines() if "mmdet-gdino-" in line]
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("mmdet-gdino-")]
     assert len(lines) == len(MODES)
-    assert all("mmcv is not installed" in line and "make mmdet" in line for line in lines)
+    assert all("skipped: mmcv is not installed" in line for line in lines)
+    group = out[out.index("- mmdet-gdino (5)") :]
+    assert "why: mmcv is not installed" in group and "enable: run `make mmdet`" in group
 
 
 @pytest.mark.mmdet

@@ -73,7 +73,7 @@ class FileFacts:
     def save(self) -> None:
         if self.store is None or not self._dirty:
             return
-        from harness.run_folder import write_text_atomic
+        from harness.run.run_folder import write_text_atomic
 
         write_text_atomic(self.store, json.dumps({"version": STORE_VERSION, "files": self._facts}, sort_keys=True))
         self._dirty = False

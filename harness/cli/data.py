@@ -1,4 +1,4 @@
-"""`harness data synth|validate|stats|import|export`: the dataset sub-commands of the CLI."""
+"""`harness data synth|validate|stats|import|export`: generate, check, describe and convert datasets."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from harness.cli.common import DEFAULT_DATASET, HelpFormatter, console
 from harness.data.manifest import TRAIN_SPLIT, read_dataset_info
 from harness.data.synth import SynthConfig, SynthReport, generate_dataset
 from harness.data.validate import validate_dataset
@@ -28,7 +29,7 @@ def generate_with_progress(out: Path, config: SynthConfig, console: Console, ove
         return generate_dataset(out, config, progress=on_progress, overwrite=overwrite)
 
 
-def cmd_synth(args: argparse.Namespace, console: Console) -> int:
+def cmd_synth(args: argparse.Namespace) -> int:
     config = SynthConfig(
         seed=args.seed,
         n_train=args.train,
@@ -56,7 +57,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_validate(args: argparse.Namespace, console: Console) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     splits = set(args.split) if args.split else None
     report = validate_dataset(args.dataset, splits=splits, check_images=not args.no_images)
     for problem in report.problems:
@@ -80,7 +81,7 @@ def cmd_validate(args: argparse.Namespace, console: Console) -> int:
     return 1
 
 
-def cmd_stats(args: argparse.Namespace, console: Console) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     from harness.data.manifest import read_manifest
     from harness.data.stats import compute_stats, render_stats
 
@@ -98,7 +99,7 @@ def cmd_stats(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace, console: Console) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from harness.data.importers import ImportOptions, import_dataset
 
     options = ImportOptions(
@@ -145,7 +146,7 @@ def cmd_import(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace, console: Console) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from harness.data.coco_export import export_coco
 
     out = args.out or args.dataset / (f"coco-{args.split}.json" if args.split else "coco.json")
@@ -157,12 +158,95 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def run_data_command(args: argparse.Namespace, console: Console) -> int:
-    commands = {
-        "synth": cmd_synth,
-        "validate": cmd_validate,
-        "stats": cmd_stats,
-        "import": cmd_import,
-        "export": cmd_export,
-    }
-    return commands[args.data_command](args, console)
+EXAMPLES = """examples:
+  harness data synth --out data/diffground-synth --workers 2
+  harness data validate data/diffground-synth --split test
+  harness data stats data/diffground-synth --json
+  harness data import mig-bench MIG_data.json --out data/mig-bench
+  harness data import csv pairs.csv --out data/mine --normalized
+  harness data export coco data/diffground-synth --split test
+"""
+
+
+def _checked_out(func):
+    """The command, after checking that its --out can become a folder."""
+
+    def run(args: argparse.Namespace) -> int:
+        from harness.files.output_paths import check_output_folder
+
+        check_output_folder(args.out, "--out")
+        return func(args)
+
+    return run
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    from harness.data.importers import IMPORTERS, LINK_MODES
+
+    data = commands.add_parser(
+        "data",
+        help="generate, validate and describe datasets",
+        description="Generate DiffGround-Synth, validate a dataset folder, describe it, or convert other formats.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND", required=True)
+
+    synth = data_commands.add_parser(
+        "synth", help="generate the DiffGround-Synth benchmark", epilog=EXAMPLES, formatter_class=HelpFormatter
+    )
+    synth.set_defaults(func=_checked_out(cmd_synth))
+    where = synth.add_argument_group("output")
+    where.add_argument("--out", type=Path, default=DEFAULT_DATASET, help=f"output folder (default {DEFAULT_DATASET})")
+    where.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
+    where.add_argument("--workers", type=int, default=1, help="processes (output is identical for any number)")
+    sizes = synth.add_argument_group("splits and images")
+    sizes.add_argument("--seed", type=int, default=0)
+    sizes.add_argument("--train", type=int, default=4000, help="queries in the train split")
+    sizes.add_argument("--val", type=int, default=500, help="queries in the val split")
+    sizes.add_argument("--test", type=int, default=1000, help="queries in the test split")
+    sizes.add_argument("--min-size", type=int, default=256, help="smallest image side in px")
+    sizes.add_argument("--max-size", type=int, default=512, help="largest image side in px")
+    variants = synth.add_argument_group("variants")
+    variants.add_argument("--robust", action="store_true", help="misregister, jitter and JPEG-compress image B")
+    variants.add_argument("--allow-category-names", action="store_true", help="let queries name the object's shape")
+
+    validate = data_commands.add_parser("validate", help="report every problem in a dataset folder")
+    validate.set_defaults(func=cmd_validate)
+    validate.add_argument("dataset", type=Path)
+    validate.add_argument("--split", action="append", help="only check these splits (repeatable)")
+    validate.add_argument("--no-images", action="store_true", help="check the manifest only, not image files")
+
+    stats = data_commands.add_parser("stats", help="counts per split x edit type, query lengths, box sizes")
+    stats.set_defaults(func=cmd_stats)
+    stats.add_argument("dataset", type=Path, nargs="?", default=DEFAULT_DATASET)
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
+    imp = data_commands.add_parser(
+        "import",
+        help="convert MIG-Bench, COCO-style or CSV annotations into a DiffGround dataset",
+        description="Convert a public annotation format into a DiffGround dataset folder. Every source row that "
+        "cannot be converted is listed with its location and reason.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    imp.set_defaults(func=_checked_out(cmd_import))
+    imp.add_argument("format", choices=sorted(IMPORTERS), help="source format")
+    imp.add_argument("source", type=Path, help="the source file (JSON or CSV); image paths are relative to its folder")
+    out = imp.add_argument_group("output")
+    out.add_argument("--out", type=Path, required=True, help="output dataset folder")
+    out.add_argument("--link", choices=LINK_MODES, default="copy", help="how images are placed (default copy)")
+    out.add_argument("--name", help="dataset name in dataset.json (default: the output folder's name)")
+    out.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    rows = imp.add_argument_group("rows")
+    rows.add_argument("--split", default="test", help="split of rows whose source names none (default test)")
+    rows.add_argument("--normalized", action="store_true", help="csv: x1..y2 are fractions 0-1 of B's size")
+    rows.add_argument("--strict", action="store_true", help="exit 1 and write nothing if any row failed")
+
+    exp = data_commands.add_parser("export", help="write a dataset's targets in another format (coco)")
+    exp.set_defaults(func=cmd_export)
+    exp.add_argument("format", choices=["coco"], help="output format: COCO detection JSON of the B images")
+    exp.add_argument("dataset", type=Path)
+    exp.add_argument("--split", help="only this split (default: all)")
+    exp.add_argument("--out", type=Path, help="output file (default DATASET/coco[-SPLIT].json)")
+    exp.add_argument("--skip-invalid", action="store_true", help="export the valid samples of a dataset with problems")

@@ -15,10 +15,10 @@ import numpy as np
 from adapters.base import Adapter, PairInput
 from harness.data.schema import Sample
 from harness.metrics.change_detection import change_confusion
-from harness.pair_loader import LoadedBatch, iterate_pairs
-from harness.prediction_cache import PredictionCache
-from harness.prediction_record import PredictionRecord, check_prediction, error_record
-from harness.run_folder import PredictionsWriter
+from harness.run.pair_loader import LoadedBatch, iterate_pairs
+from harness.run.prediction_cache import PredictionCache
+from harness.run.prediction_record import PredictionRecord, check_prediction, error_record
+from harness.run.run_folder import PredictionsWriter
 
 
 def predict_isolating_failures(adapter: Adapter, batch: list[PairInput]) -> list[Any]:
@@ -41,11 +41,12 @@ def predict_isolating_failures(adapter: Adapter, batch: list[PairInput]) -> list
     return results
 
 
-class ModelEvaluation:
-    """Evaluates `adapter` on `samples`, writing to `predictions_path` as batches finish."""
+class ShardPredictor:
+    """Predicts `adapter` on one shard of samples, writing to `predictions_path` as batches finish."""
 
     def __init__(
         self,
+        *,
         adapter: Adapter,
         samples: list[Sample],
         fingerprints: dict[str, str],

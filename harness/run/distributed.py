@@ -24,10 +24,12 @@ class DistContext:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    grouped: bool = False
+    """In a process group although alone in it (`init_from_env(..., force_group=True)`)."""
 
     @property
     def active(self) -> bool:
-        return self.world_size > 1
+        return self.world_size > 1 or self.grouped
 
     @property
     def is_main(self) -> bool:
@@ -71,10 +73,12 @@ class DistContext:
                 dist.destroy_process_group()
 
 
-def init_from_env(device: str) -> DistContext:
-    """Join torchrun's process group if this process was started by torchrun with >1 ranks."""
+def init_from_env(device: str, force_group: bool = False) -> DistContext:
+    """Join torchrun's process group if this process was started by torchrun with >1 ranks, or with
+    `force_group` under torchrun with one rank too (checks the collective backend on one device)."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size <= 1:
+    alone_in_group = force_group and world_size == 1 and "RANK" in os.environ and "MASTER_ADDR" in os.environ
+    if world_size <= 1 and not alone_in_group:
         return DistContext()
     import torch
     import torch.distributed as dist
@@ -87,4 +91,4 @@ def init_from_env(device: str) -> DistContext:
     if not dist.is_initialized():
         # Object collectives on nccl need the current device set (above); gloo serves the CPU.
         dist.init_process_group(backend="nccl" if uses_cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
-    return DistContext(rank=rank, world_size=world_size, local_rank=local_rank)
+    return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, grouped=alone_in_group)

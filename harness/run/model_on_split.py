@@ -1,5 +1,6 @@
-"""One adapter on one list of samples (the split, or a control of it), on every rank of a run:
-predict with caching, merge the ranks' files, score, and write `<run>/<name>/metrics.json`."""
+"""One model over the whole split (or a control of it), on every rank of a run: each rank predicts
+its shard (`ShardPredictor`), rank 0 merges the ranks' files, scores, and writes
+`<run>/<name>/metrics.json`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from rich.progress import Progress
@@ -15,27 +16,25 @@ from rich.progress import Progress
 from adapters.base import Adapter
 from harness.data.images import resolve_dataset_path
 from harness.data.schema import Sample
-from harness.distributed import DistContext
-from harness.file_facts import FileFacts
+from harness.files.file_facts import FileFacts
 from harness.metrics import SampleOutcome, paired_box_iou
 from harness.metrics.change_detection import pixel_change_metrics
 from harness.metrics.paired import paired_test
-from harness.metrics_cache import cached_metrics
-from harness.model_evaluation import ModelEvaluation
-from harness.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
-from harness.prediction_record import PredictionRecord
-from harness.run_folder import (
+from harness.run.distributed import DistContext
+from harness.run.metrics_cache import cached_metrics
+from harness.run.prediction_cache import CACHE_DIR_NAME, PredictionCache, sample_fingerprint
+from harness.run.prediction_record import PredictionRecord
+from harness.run.run_folder import (
     METRICS_NAME,
     PREDICTIONS_NAME,
     ModelRecord,
     merge_rank_predictions,
     model_dir_name,
+    rank_predictions_name,
     write_json_atomic,
 )
-from harness.sample_outcomes import BUILTIN_STRATA, outcomes_for
-
-if TYPE_CHECKING:
-    from harness.runner import RunConfig
+from harness.run.sample_outcomes import BUILTIN_STRATA, outcomes_for
+from harness.run.shard_predictor import ShardPredictor
 
 
 def sample_fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[str, str]:
@@ -96,57 +95,69 @@ def _drop(normal: np.ndarray, control: np.ndarray) -> dict[str, Any]:
     return {"acc@0.5": result.diff, "ci": list(result.ci), "p_value": result.p_value}
 
 
-class ModelRun:
+class ModelOnSplit:
+    """One model over one list of samples: `execute` predicts, merges, scores and records."""
+
     def __init__(
         self,
+        *,
         adapter: Adapter,
         name: str,
         samples: list[Sample],
-        config: RunConfig,
+        dataset: Path,
+        split: str,
+        output_dir: Path,
+        batch_size: int,
+        use_cache: bool,
+        loader_workers: int,
+        extra_strata: list[str],
         dist: DistContext,
         facts: FileFacts,
         device: str,
         extra_info: dict[str, Any],
         baseline_hits: np.ndarray | None = None,
     ) -> None:
-        self.adapter, self.name, self.samples, self.config = adapter, name, samples, config
+        self.adapter, self.name, self.samples = adapter, name, samples
+        self.dataset, self.split, self.output_dir = dataset, split, output_dir
+        self.batch_size, self.use_cache, self.loader_workers = batch_size, use_cache, loader_workers
+        self.extra_strata = extra_strata
         self.dist, self.facts, self.device, self.extra_info = dist, facts, device, extra_info
         self.baseline_hits = baseline_hits  # the normal run's hits, when this is a control
         self.hits: np.ndarray | None = None  # Acc@0.5 hits per sample (rank 0), for controls
 
     def execute(self, run_dir: Path, progress: Progress) -> ModelRecord:
-        config, dist, adapter, name, samples = self.config, self.dist, self.adapter, self.name, self.samples
+        dist, adapter, name, samples = self.dist, self.adapter, self.name, self.samples
         started = time.perf_counter()
         shard = dist.shard(samples)
         out = run_dir / model_dir_name(name)
-        file_name = f"predictions.rank{dist.rank}.jsonl" if dist.active else PREDICTIONS_NAME
-        evaluation = ModelEvaluation(
-            adapter,
-            shard,
-            sample_fingerprints(config.dataset, shard, self.facts),
-            config.dataset,
-            PredictionCache(config.output_dir, adapter.name, adapter.fingerprint()),
-            out / file_name,
-            config.batch_size,
-            use_cache=config.use_cache,
-            loader_workers=config.loader_workers,
+        file_name = rank_predictions_name(dist.rank) if dist.active else PREDICTIONS_NAME
+        predictor = ShardPredictor(
+            adapter=adapter,
+            samples=shard,
+            fingerprints=sample_fingerprints(self.dataset, shard, self.facts),
+            dataset=self.dataset,
+            cache=PredictionCache(self.output_dir, adapter.name, adapter.fingerprint()),
+            predictions_path=out / file_name,
+            batch_size=self.batch_size,
+            use_cache=self.use_cache,
+            loader_workers=self.loader_workers,
             pair_masks=None if "control" in self.extra_info else pair_mask_paths(samples),
         )
         label = name if not dist.active else f"{name} (rank 0 of {dist.world_size})"
         task = progress.add_task(label, total=len(shard))
-        records = evaluation.run(
+        records = predictor.run(
             on_start=lambda total, cached: progress.update(task, total=total, completed=cached),
             on_batch=lambda n: progress.advance(task, n),
         )
-        shard_stats = dist.gather({"cached": evaluation.n_cached, **peak_memory_mb(self.device)})
+        shard_stats = dist.gather({"cached": predictor.n_cached, **peak_memory_mb(self.device)})
         if not dist.is_main:
             return ModelRecord(name, "done")
         if dist.active:
             records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
         seconds = time.perf_counter() - started
-        strata = list(BUILTIN_STRATA) + [a for a in config.extra_strata if a not in BUILTIN_STRATA]
-        outcomes = outcomes_for(samples, records, config.extra_strata)
-        metrics = cached_metrics(outcomes, strata, config.output_dir / CACHE_DIR_NAME / "metrics")
+        strata = list(BUILTIN_STRATA) + [a for a in self.extra_strata if a not in BUILTIN_STRATA]
+        outcomes = outcomes_for(samples, records, self.extra_strata)
+        metrics = cached_metrics(outcomes, strata, self.output_dir / CACHE_DIR_NAME / "metrics")
         pixel = pixel_metrics_of(samples, records) if "control" not in self.extra_info else None
         if pixel is not None:
             metrics = {**metrics, "pixel_change": pixel}
@@ -176,5 +187,5 @@ class ModelRun:
                 (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
             ),
         }
-        write_json_atomic(out / METRICS_NAME, {"model": name, "split": config.split, **info, "metrics": metrics})
+        write_json_atomic(out / METRICS_NAME, {"model": name, "split": self.split, **info, "metrics": metrics})
         return ModelRecord(name, "done", metrics=metrics, info=info)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,20 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from adapters.base import Adapter, AdapterUnavailable
-from adapters.registry import UnknownAdapterError, available_names, create_adapter, get_adapter_class
-from harness.controls import apply_control
+from adapters.registry import UnknownAdapterError, create_adapter, select_names
 from harness.data.manifest import dataset_fingerprint, read_dataset_info
 from harness.data.schema import Sample
 from harness.data.validate import validate_dataset
-from harness.distributed import DistContext, init_from_env
 from harness.errors import DatasetInvalid, HarnessError
-from harness.file_facts import FileFacts
-from harness.model_run import ModelRun
-from harness.output_paths import make_output_folder
-from harness.prediction_cache import CACHE_DIR_NAME
-from harness.run_environment import run_environment
-from harness.run_folder import (
+from harness.files.file_facts import FileFacts
+from harness.files.output_paths import make_output_folder
+from harness.run.controls import apply_control
+from harness.run.distributed import DistContext, init_from_env
+from harness.run.model_on_split import ModelOnSplit
+from harness.run.prediction_cache import CACHE_DIR_NAME
+from harness.run.run_config import RunConfig
+from harness.run.run_environment import run_environment
+from harness.run.run_folder import (
     RUN_INFO_NAME,
     ModelRecord,
     check_run_id,
@@ -40,32 +41,12 @@ from harness.run_folder import (
     new_run_id,
     write_json_atomic,
 )
-from harness.run_lock import LOCK_NAME, RunLock
-from harness.sample_outcomes import BUILTIN_STRATA
+from harness.run.run_lock import LOCK_NAME, RunLock
+from harness.run.sample_outcomes import BUILTIN_STRATA
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
 MAX_WARNINGS_SHOWN = 10
 FILE_FACTS_NAME = "file_facts.json"
-
-
-@dataclass
-class RunConfig:
-    models: list[str]
-    split: str
-    dataset: Path
-    output_dir: Path = Path("results")
-    limit: int | None = None
-    batch_size: int = 8
-    device: str = "auto"
-    skip_invalid: bool = False
-    use_cache: bool = True
-    run_id: str | None = None
-    adapter_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extra_strata: list[str] = field(default_factory=list)  # manifest attributes to stratify by
-    loader_workers: int = 0  # processes decoding images ahead of the model
-    controls: list[str] = field(default_factory=list)  # query-shuffle, a-blind, swap (harness.controls)
-    force: bool = False  # reuse a run id whose folder holds a run of another dataset or split
-    argv: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -76,19 +57,13 @@ class RunResult:
 
 
 def resolve_models(models: list[str]) -> list[str]:
-    """Expand `all` and check names, keeping the order given (duplicates removed)."""
-    names: list[str] = []
-    for name in models:
-        expanded = available_names() if name == "all" else [name]
-        names.extend(n for n in expanded if n not in names)
-    for name in names:
-        try:
-            get_adapter_class(name)
-        except UnknownAdapterError as exc:
-            raise HarnessError(f"{exc}. See `harness models`.") from None
-    if not names:
-        raise HarnessError("no models to run: pass --models NAME[,NAME...] or --models all")
-    return names
+    """Names, globs (`gdino-*`), families and `all` expanded in the order given, duplicates removed."""
+    if not models:
+        raise HarnessError("no models to run: pass --models NAME[,NAME...], a glob such as 'gdino-*', or all")
+    try:
+        return select_names(models)
+    except UnknownAdapterError as exc:
+        raise HarnessError(f"--models: {exc}. See `harness models`.") from None
 
 
 def check_adapter_options(names: list[str], options: dict[str, dict[str, Any]]) -> None:
@@ -285,7 +260,23 @@ class _Run:
             variants.append((f"{name}@{kind}", control_samples, {"control": kind, "base_model": name, **counts}))
         records, baseline = [], None
         for record_name, variant_samples, extra in variants:
-            run = ModelRun(adapter, record_name, variant_samples, config, dist, self.facts, device, extra, baseline)
+            run = ModelOnSplit(
+                adapter=adapter,
+                name=record_name,
+                samples=variant_samples,
+                dataset=config.dataset,
+                split=config.split,
+                output_dir=config.output_dir,
+                batch_size=config.batch_size,
+                use_cache=config.use_cache,
+                loader_workers=config.loader_workers,
+                extra_strata=config.extra_strata,
+                dist=dist,
+                facts=self.facts,
+                device=device,
+                extra_info=extra,
+                baseline_hits=baseline,
+            )
             with self.progress() as progress:
                 records.append(run.execute(run_dir, progress))
             if baseline is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.prediction_record import PredictionRecord
+from harness.run.prediction_record import PredictionRecord
 
 RUN_INFO_NAME = "run.json"
 PREDICTIONS_NAME = "predictions.jsonl"
@@ -147,10 +147,15 @@ def read_run_info(run_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def rank_predictions_name(rank: int) -> str:
+    """The predictions file of one rank of a sharded run, merged into predictions.jsonl by rank 0."""
+    return f"predictions.rank{rank}.jsonl"
+
+
 def merge_rank_predictions(out: Path, world_size: int, sample_ids: list[str]) -> dict[str, PredictionRecord]:
     """Rank 0 joins the ranks' prediction files into one predictions.jsonl in manifest order."""
     records: dict[str, PredictionRecord] = {}
-    parts = [out / f"predictions.rank{r}.jsonl" for r in range(world_size)]
+    parts = [out / rank_predictions_name(r) for r in range(world_size)]
     for part in parts:
         records.update((r.id, r) for r in read_predictions(part))
     missing = [i for i in sample_ids if i not in records]

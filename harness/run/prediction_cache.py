@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from harness.prediction_record import PredictionRecord
+from harness.run.prediction_record import PredictionRecord
 
 CACHE_DIR_NAME = ".cache"
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from harness.data.schema import Sample
 from harness.metrics import SampleOutcome
-from harness.prediction_record import PredictionRecord
+from harness.run.prediction_record import PredictionRecord
 
 BUILTIN_STRATA = ("edit_type", "size")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import harness.metrics
 from harness.metrics import SampleOutcome, compute_metrics
-from harness.run_folder import write_json_atomic
+from harness.run.run_folder import write_json_atomic
 
 
 @lru_cache(maxsize=1)

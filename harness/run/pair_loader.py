@@ -6,7 +6,7 @@ so one bad file costs one sample, not the batch.
 The workers are forked helpers of one run and never outlive it: each asks the kernel to kill it
 when its parent dies (kill -9 included), and each ignores SIGINT and SIGTERM, which a terminal or
 a scheduler sends to the whole process group. The main process handles those signals
-(`harness.interrupts`) and shuts its workers down itself.
+(`harness.run.interrupts`) and shuts its workers down itself.
 """
 
 from __future__ import annotations

@@ -1,0 +1,77 @@
+"""`harness report`: leaderboards, galleries and paper tables from run folders, or a paired comparison."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.cli.common import DEFAULT_LEADERBOARDS, DEFAULT_RESULTS, HelpFormatter, console, err_console
+
+EXAMPLES = """examples:
+  harness report                                 the latest complete run under results/
+  harness report results/RUN_A results/RUN_B     several runs merged into one leaderboard
+  harness report --compare difftracker difftracker-nodem
+  harness report --table main                    leaderboards/tables/main.yaml -> main.md + main.tex
+"""
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.files.output_paths import check_output_folder
+    from harness.report.build_report import write_comparison, write_report
+    from harness.report.paper_tables import write_tables
+    from harness.report.runs import latest_complete_run, load_run, merge_runs
+
+    check_output_folder(args.out, "--out")
+    run_dirs = args.runs or [latest_complete_run(args.results_dir)]
+    runs = [load_run(d) for d in run_dirs]
+    tables_dir = Path(args.out) / "tables"
+    if args.compare:
+        md_path, gallery, markdown = write_comparison(runs, args.out, *args.compare)
+        console.print(markdown, markup=False, highlight=False, soft_wrap=True)
+        console.print(f"Comparison written to [bold]{md_path}[/], disagreement gallery [bold]{gallery}[/]")
+    if args.table:
+        for table in write_tables(tables_dir, merge_runs(runs), args.table):
+            console.print(table.markdown, markup=False, highlight=False, soft_wrap=True)
+            console.print(f"Table written to [bold]{tables_dir / table.name}.md[/] and [bold].tex[/]")
+    if args.compare or args.table:
+        return 0
+    files = write_report(runs, args.out, galleries=not args.no_galleries, log=err_console.print)
+    tables = write_tables(tables_dir, merge_runs(runs)) if tables_dir.is_dir() else []
+    console.print(files.leaderboard_md.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"Leaderboard written to [bold]{files.leaderboard_md}[/] and [bold]{files.index_html}[/]")
+    if files.galleries:
+        console.print(f"Failure galleries: {len(files.galleries)} under [bold]{Path(args.out) / 'galleries'}[/]")
+    if tables:
+        console.print(f"Paper tables: {', '.join(t.name for t in tables)} under [bold]{tables_dir}[/]")
+    console.print(f"Report took {files.seconds['total']:.1f} s.")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write leaderboards/ (markdown, HTML, galleries, tables) from runs, or compare two models",
+        description="Write the leaderboard (markdown + self-contained HTML), failure galleries and paper tables "
+        "from one or more run folders; or compare two models with paired statistics.",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    report.set_defaults(func=cmd_report)
+    report.add_argument("runs", type=Path, nargs="*", help="run folders (default: the latest complete run)")
+    where = report.add_argument_group("where")
+    where.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS, help="where to look for the latest run")
+    where.add_argument("--out", type=Path, default=DEFAULT_LEADERBOARDS, help="output folder")
+    what = report.add_argument_group("what (default: the whole report)")
+    what.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("M1", "M2"),
+        help="only compare two models: paired bootstrap CI of the accuracy difference, McNemar, disagreement gallery",
+    )
+    what.add_argument(
+        "--table",
+        action="append",
+        metavar="NAME",
+        help="only render the paper table OUT/tables/NAME.yaml to .md and .tex (repeatable)",
+    )
+    what.add_argument("--no-galleries", action="store_true", help="skip the per-model failure galleries")
