@@ -97,10 +97,6 @@ class Prediction:
         order = np.argsort(-scores, kind="stable")
         return cls(boxes=boxes[order], scores=scores[order], mask=mask)
 
-    @property
-    def top_box(self) -> np.ndarray | None:
-        return self.boxes[0] if len(self.boxes) else None
-
 
 class AdapterOptionError(TypeError):
     """An option's value does not have the type of its default; names `MODEL.KEY`."""

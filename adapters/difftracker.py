@@ -22,6 +22,7 @@ from adapters.checkpoint_files import (
     weights_sha256,
 )
 from adapters.registry import register
+from difftracker.config import VARIANTS, variant_class_name
 
 RECENT_PAIRS = 8
 
@@ -144,38 +145,18 @@ def _pair_digest(pair: PairInput) -> str:
     return digest.hexdigest()
 
 
-@register("difftracker")
-class DiffTracker(DiffTrackerAdapter):
-    description = "DiffTracker: Siamese EfficientNet-Lite0 with a Difference Enhancement Module after every stage, vision-language neck, DETR decoder (trained on DiffGround-Synth)."
-    variant = "difftracker"
+def _register_variant(variant: str) -> type[DiffTrackerAdapter]:
+    spec = VARIANTS[variant]
+    name = variant_class_name(variant)
+    attrs = {
+        "variant": variant,
+        "description": spec.description,
+        "uses_image_a": spec.uses_image_a,
+        "__module__": __name__,
+        "__qualname__": name,
+    }
+    return register(variant)(type(name, (DiffTrackerAdapter,), attrs))
 
 
-@register("difftracker-nodem")
-class DiffTrackerNoDem(DiffTrackerAdapter):
-    description = "Control: DiffTracker without its DEMs (Siamese features, |F_A - F_B| still reaches the neck)."
-    variant = "difftracker-nodem"
-
-
-@register("late-fusion")
-class LateFusion(DiffTrackerAdapter):
-    description = "Control: Siamese backbone, A and B features concatenated before the neck, no DEM."
-    variant = "late-fusion"
-
-
-@register("early-fusion")
-class EarlyFusion(DiffTrackerAdapter):
-    description = "Control: A and B stacked as 6 input channels into one backbone."
-    variant = "early-fusion"
-
-
-@register("concat-canvas")
-class ConcatCanvas(DiffTrackerAdapter):
-    description = "Control: A and B side by side as one image into the single-image model; boxes mapped back into B."
-    variant = "concat-canvas"
-
-
-@register("mdetr-style")
-class MdetrStyle(DiffTrackerAdapter):
-    description = "Control: MDETR-style single-image grounding on B alone (same neck and decoder)."
-    variant = "mdetr-style"
-    uses_image_a = False
+for _variant in VARIANTS:
+    globals()[variant_class_name(_variant)] = _register_variant(_variant)

@@ -18,6 +18,7 @@ from adapters.base import PairInput
 from adapters.canvas_mapping import A_HALF_POLICIES, CanvasLayout, canvas_boxes_to_b, compose_canvas
 from adapters.pixel_diff import change_map, change_threshold, clean_mask, component_boxes
 from adapters.single_image_grounder import Candidates
+from harness.metrics.box_iou import box_iou_matrix
 
 
 @dataclass
@@ -132,17 +133,6 @@ class DiffImageMode(GroundingMode):
         gain = np.where(mask, 1.0, float(options["dim_brightness"]))[..., None]
         pixels = np.asarray(pair.image_b, dtype=np.float32) * gain
         return PreparedImage(Image.fromarray(np.rint(pixels).clip(0, 255).astype(np.uint8), "RGB"))
-
-
-def box_iou_matrix(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Pairwise IoU (len(boxes), len(others)) of xyxy boxes; 0 where a union is empty."""
-    lt = np.maximum(boxes[:, None, :2], others[None, :, :2])
-    rb = np.minimum(boxes[:, None, 2:], others[None, :, 2:])
-    inter = np.prod((rb - lt).clip(min=0.0), axis=-1)
-    area = np.prod((boxes[:, 2:] - boxes[:, :2]).clip(min=0.0), axis=-1)
-    area_o = np.prod((others[:, 2:] - others[:, :2]).clip(min=0.0), axis=-1)
-    union = area[:, None] + area_o[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 class ChangeRankMode(GroundingMode):

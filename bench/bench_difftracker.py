@@ -131,7 +131,7 @@ def training_costs() -> dict:
 
 
 def target_summary() -> tuple[str, bool, str]:
-    """One benchmark row: the measured numbers against the issue's targets."""
+    """One benchmark row: the measured numbers against DiffTracker's speed and accuracy targets."""
     scores = accuracy_rows(REPO / "data" / "diffground-synth")
     costs = training_costs()
     ours = scores["difftracker"]

@@ -1,6 +1,6 @@
 """DiffTrackerConfig: every architecture choice of DiffTracker and of its controls in one record.
 
-The controls of the issue are the same code with other `fusion` / `dem` values (`VARIANTS`), so
+The five controls are the same code with other `fusion` / `dem` values (`VARIANTS`), so
 they train with the same recipe and differ only in how A and B reach the neck.
 """
 
@@ -89,15 +89,47 @@ class DiffTrackerConfig:
         return cls(**data)
 
 
-VARIANTS: dict[str, dict[str, Any]] = {
-    "difftracker": {"fusion": "siamese"},  # dem / dem_stages from the config: the DEM ablations
-    "difftracker-nodem": {"fusion": "siamese", "dem": "none"},
-    "late-fusion": {"fusion": "late"},
-    "early-fusion": {"fusion": "early"},
-    "concat-canvas": {"fusion": "canvas"},
-    "mdetr-style": {"fusion": "single"},
+@dataclass(frozen=True)
+class Variant:
+    """One registered model of the DiffTracker family: overrides of the shared config, and what the
+    adapter and the leaderboard say about it."""
+
+    overrides: dict[str, Any]
+    description: str
+    uses_image_a: bool = True
+
+
+VARIANTS: dict[str, Variant] = {
+    "difftracker": Variant(  # dem / dem_stages from the config: the DEM ablations
+        {"fusion": "siamese"},
+        "DiffTracker: Siamese EfficientNet-Lite0 with a Difference Enhancement Module after every stage, "
+        "vision-language neck, DETR decoder (trained on DiffGround-Synth).",
+    ),
+    "difftracker-nodem": Variant(
+        {"fusion": "siamese", "dem": "none"},
+        "Control: DiffTracker without its DEMs (Siamese features, |F_A - F_B| still reaches the neck).",
+    ),
+    "late-fusion": Variant(
+        {"fusion": "late"}, "Control: Siamese backbone, A and B features concatenated before the neck, no DEM."
+    ),
+    "early-fusion": Variant({"fusion": "early"}, "Control: A and B stacked as 6 input channels into one backbone."),
+    "concat-canvas": Variant(
+        {"fusion": "canvas"},
+        "Control: A and B side by side as one image into the single-image model; boxes mapped back into B.",
+    ),
+    "mdetr-style": Variant(
+        {"fusion": "single"},
+        "Control: MDETR-style single-image grounding on B alone (same neck and decoder).",
+        uses_image_a=False,
+    ),
 }
-"""The registered models: DiffTracker and its controls, as overrides of one shared config."""
+"""The registered models: DiffTracker and its controls. The adapters (adapters/difftracker.py) and
+the training tasks (harness/training/difftracker_task.py) are generated from this one list."""
+
+
+def variant_class_name(variant: str) -> str:
+    """`late-fusion` -> `LateFusion`: the name of the generated adapter class (tasks add `Task`)."""
+    return "".join(part.capitalize() for part in variant.split("-"))
 
 
 def variant_config(variant: str, base: DiffTrackerConfig | dict[str, Any] | None = None) -> DiffTrackerConfig:
@@ -105,4 +137,4 @@ def variant_config(variant: str, base: DiffTrackerConfig | dict[str, Any] | None
         raise DiffTrackerConfigError(f"unknown DiffTracker variant {variant!r}; variants: {sorted(VARIANTS)}")
     if not isinstance(base, DiffTrackerConfig):
         base = DiffTrackerConfig.from_dict(base or {})
-    return replace(base, **VARIANTS[variant])
+    return replace(base, **VARIANTS[variant].overrides)

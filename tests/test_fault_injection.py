@@ -91,7 +91,7 @@ def test_every_fault_is_handled_by_the_rule(tmp_path: Path) -> None:
         else:
             assert record["clipped"] and record["boxes"] == expected, (sample_id, record)
     assert "error" not in records["test-004-d0"]
-    models = result.run_info["models"]
+    models = result.run_info.to_json()["models"]
     assert models["test-faulty-outputs"]["errors"] == 6
     assert models["test-faulty-outputs"]["clipped"] == 2
     assert models["test-too-few"]["errors"] == 10

@@ -125,10 +125,10 @@ def test_rerun_recomputes_nothing_and_gives_identical_files(tiny_dataset: Path, 
     second = run_evaluation(_config(tiny_dataset, out, ["test-recording", "pixel-diff"]), QUIET)
     assert len(_Recording.asked) == 6, "cached samples were recomputed"
     volatile = ("seconds", "ms_per_computed_sample", "samples_per_second", "peak_rss_mb", "computed", "cached")
-    first_info = {k: v for k, v in first.run_info["models"]["pixel-diff"].items() if k not in volatile}
-    second_info = {k: v for k, v in second.run_info["models"]["pixel-diff"].items() if k not in volatile}
+    first_info = {k: v for k, v in first.run_info.to_json()["models"]["pixel-diff"].items() if k not in volatile}
+    second_info = {k: v for k, v in second.run_info.to_json()["models"]["pixel-diff"].items() if k not in volatile}
     assert first_info == second_info
-    assert second.run_info["models"]["pixel-diff"]["cached"] == 6
+    assert second.run_info.to_json()["models"]["pixel-diff"]["cached"] == 6
     for model in ("test-recording", "pixel-diff"):
         for name in ("predictions.jsonl",):
             assert (first.run_dir / model / name).read_bytes() == (second.run_dir / model / name).read_bytes()
@@ -145,7 +145,7 @@ def test_changed_options_do_not_reuse_the_cache(tiny_dataset: Path, tmp_path: Pa
     again = run_evaluation(
         _config(tiny_dataset, out, ["pixel-diff"], adapter_options={"pixel-diff": {"max_boxes": 1}}), QUIET
     )
-    assert again.run_info["models"]["pixel-diff"]["computed"] == 6
+    assert again.run_info.to_json()["models"]["pixel-diff"]["computed"] == 6
 
 
 def test_interrupted_run_resumes_without_recomputing(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -156,8 +156,8 @@ def test_interrupted_run_resumes_without_recomputing(tiny_dataset: Path, tmp_pat
     assert json.loads((interrupted / "run.json").read_text())["status"] == "interrupted"
     assert len(_predictions(interrupted, "test-interrupt")) == 2  # the first batch was flushed
     resumed = run_evaluation(_config(tiny_dataset, out, ["test-interrupt"], batch_size=2), QUIET)
-    assert resumed.run_info["models"]["test-interrupt"]["cached"] == 2
-    assert resumed.run_info["models"]["test-interrupt"]["computed"] == 4
+    assert resumed.run_info.to_json()["models"]["test-interrupt"]["cached"] == 2
+    assert resumed.run_info.to_json()["models"]["test-interrupt"]["computed"] == 4
     assert len(_predictions(resumed.run_dir, "test-interrupt")) == 6
 
 
@@ -169,8 +169,8 @@ def test_faulty_adapter_errors_are_recorded_and_run_goes_on(tiny_dataset: Path, 
     assert "flipped" in preds["test-001-d0"]["error"]
     assert preds["test-001-d1"]["boxes"] == [[0.0, 0.0, 80.0, 64.0]] and preds["test-001-d1"]["clipped"]
     assert preds["test-002-d0"]["error"] == "model said no"
-    assert result.run_info["models"]["test-faulty"]["errors"] == 5
-    assert result.run_info["models"]["pixel-diff"]["status"] == "done"
+    assert result.run_info.to_json()["models"]["test-faulty"]["errors"] == 5
+    assert result.run_info.to_json()["models"]["pixel-diff"]["status"] == "done"
     metrics = json.loads((result.run_dir / "test-faulty" / "metrics.json").read_text())["metrics"]
     assert metrics["errors"] == 5
 
@@ -183,11 +183,11 @@ def test_wrong_prediction_count_is_an_error_per_sample(tiny_dataset: Path, tmp_p
 
 def test_unavailable_adapter_is_skipped_with_reason(tiny_dataset: Path, tmp_path: Path) -> None:
     result = run_evaluation(_config(tiny_dataset, tmp_path / "res", ["all"]), QUIET)
-    entry = result.run_info["models"]["test-needs-weights"]
+    entry = result.run_info.to_json()["models"]["test-needs-weights"]
     assert entry["status"] == "skipped"
     assert entry["reason"] == "no weights given"
     assert entry["how_to_enable"] == "--opt test-needs-weights.weights=PATH"
-    assert result.run_info["models"]["center-prior"]["status"] == "done"
+    assert result.run_info.to_json()["models"]["center-prior"]["status"] == "done"
 
 
 def test_batch_size_does_not_change_results(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -205,9 +205,9 @@ def test_invalid_dataset_refused_unless_skip_invalid(tiny_dataset: Path, tmp_pat
     with pytest.raises(DatasetInvalid, match=r"manifest.jsonl:7 \[sample bad\]: field 'pair_id' is missing"):
         run_evaluation(_config(tiny_dataset, tmp_path / "res", ["center-prior"]), QUIET)
     result = run_evaluation(_config(tiny_dataset, tmp_path / "res", ["center-prior"], skip_invalid=True), QUIET)
-    assert result.run_info["dataset"]["invalid"]["count"] == 1
-    assert result.run_info["dataset"]["n_samples"] == 6
-    assert any("pair_id" in p for p in result.run_info["dataset"]["invalid"]["problems"])
+    assert result.run_info.to_json()["dataset"]["invalid"]["count"] == 1
+    assert result.run_info.to_json()["dataset"]["n_samples"] == 6
+    assert any("pair_id" in p for p in result.run_info.to_json()["dataset"]["invalid"]["problems"])
 
 
 def test_unreadable_image_is_an_error_for_that_sample_only(tiny_dataset: Path, tmp_path: Path) -> None:

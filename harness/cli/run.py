@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 import sys
+import textwrap
 from pathlib import Path
 
 from harness.cli.common import (
@@ -13,9 +13,9 @@ from harness.cli.common import (
     HelpFormatter,
     add_adapter_option_args,
     console,
-    ensure_default_dataset,
     err_console,
 )
+from harness.cli.data import ensure_default_dataset
 from harness.errors import HarnessError
 
 EXAMPLES = """examples:
@@ -49,8 +49,8 @@ def summary_lines(result, width: int) -> list[str]:
     from harness.report.leaderboard import format_metric
 
     info = result.run_info
-    lines = [f"Run {info['run_id']} ({info['config']['split']}, {info['dataset']['n_samples']} samples)"]
-    done = [m for m in result.models if m.status == "done"]
+    lines = [f"Run {info.run_id} ({info.split}, {info.dataset.n_samples} samples)"]
+    done = [m for m in result.models if m.done]
     if done:
         name_w = min(max(len(m.name) for m in done), 34)
         lines.append(f"{'MODEL':<{name_w}}  {'ACC@0.5':<18}  {'MIOU':<18}  ERR  NEW/CACHED")
@@ -58,7 +58,7 @@ def summary_lines(result, width: int) -> list[str]:
             o = m.metrics["overall"]
             lines.append(
                 f"{m.name:<{name_w}}  {format_metric(o['acc@0.5']):<18}  {format_metric(o['miou']):<18}  "
-                f"{m.info['errors']:<3}  {m.info['computed']}/{m.info['cached']}"
+                f"{m.errors:<3}  {m.computed}/{m.cached}"
             )
     groups: dict[tuple[str, str, str], list[str]] = {}
     first_how: dict[tuple[str, str, str], str] = {}
@@ -125,11 +125,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     for line in summary_lines(result, console.width):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    invalid = result.run_info["dataset"]["invalid"]["count"]
+    invalid = result.run_info.dataset.invalid_count
     if invalid:
         console.print(f"{invalid} invalid sample row(s) skipped (listed in run.json).", markup=False)
     console.print(f"Results: {result.run_dir}", markup=False, highlight=False, soft_wrap=True)
-    return 0 if any(m.status == "done" for m in result.models) else 1
+    return 0 if any(m.done for m in result.models) else 1
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli.common import DEFAULT_DATASET, console, ensure_default_dataset
+from harness.cli.common import DEFAULT_DATASET, console
+from harness.cli.data import ensure_default_dataset
 
 
 def cmd_train(args: argparse.Namespace) -> int:

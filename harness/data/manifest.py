@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.data.schema import FieldProblem, Sample, parse_sample
 from harness.errors import EvaluationOnlyDataset, ManifestError
+from harness.files.hashing import file_sha256
 
 MANIFEST_NAME = "manifest.jsonl"
 DATASET_INFO_NAME = "dataset.json"
@@ -162,14 +163,6 @@ def dataset_fingerprint(root: Path, digest: Callable[[Path], str] | None = None)
         if path.is_file() and not rel.startswith("/") and ".." not in Path(rel).parts:
             hasher.update(digest(path).encode())
     return hasher.hexdigest()
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 TRAIN_SPLIT = "train"

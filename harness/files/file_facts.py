@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.data.manifest import file_sha256
+from harness.files.atomic import write_text_atomic
+from harness.files.hashing import file_sha256
 
 STORE_VERSION = 1
 
@@ -73,7 +74,6 @@ class FileFacts:
     def save(self) -> None:
         if self.store is None or not self._dirty:
             return
-        from harness.run.run_folder import write_text_atomic
 
         write_text_atomic(self.store, json.dumps({"version": STORE_VERSION, "files": self._facts}, sort_keys=True))
         self._dirty = False

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.files.atomic import write_text_atomic
 from harness.report.comparison import ModelComparison, compare_models, comparison_markdown, format_p
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.gallery import GalleryEntry, write_gallery
@@ -17,7 +18,7 @@ from harness.report.html_page import Cell, esc, html_table, number_cell
 from harness.report.leaderboard import write_leaderboard
 from harness.report.per_sample import ChangedPixels, RunDataset, SampleResult, model_sample_results
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run.run_folder import model_dir_name, write_text_atomic
+from harness.run.run_folder import model_dir_name
 
 INDEX_HTML = "index.html"
 GALLERIES = "galleries"
@@ -153,7 +154,7 @@ def _comparison_html(comparison: ModelComparison) -> str:
 
 def write_comparison(runs: list[LoadedRun], out_dir: Path, model_a: str, model_b: str) -> tuple[Path, Path, str]:
     """comparisons/A-vs-B.md and a gallery of the disagreements (its index holds the HTML table)."""
-    names = {e.name for e in merge_runs(runs) if e.status == "done"}
+    names = {e.name for e in merge_runs(runs) if e.done}
     for model in (model_a, model_b):
         if model not in names:
             raise HarnessError(f"model {model!r} has no finished run among these runs; models here: {sorted(names)}")

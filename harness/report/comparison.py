@@ -9,11 +9,10 @@ import numpy as np
 
 from harness.data.schema import EDIT_TYPES
 from harness.errors import HarnessError
+from harness.metrics.box_iou import HIT_IOU
 from harness.metrics.paired import PairedResult, paired_test
 from harness.report.markdown_text import md_code, md_text
 from harness.report.per_sample import SampleResult
-
-HIT_IOU = 0.5
 
 
 @dataclass

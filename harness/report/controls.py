@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.run.run_folder import ModelRecord
+from harness.run.run_records import ModelEntry
 
 CONTROL_KINDS: tuple[str, ...] = ("query-shuffle", "a-blind", "swap")
 CONTROL_DESCRIPTIONS = {
@@ -23,13 +23,13 @@ CONTROL_DESCRIPTIONS = {
 class ControlResult:
     base_model: str
     kind: str
-    entry: ModelRecord
+    entry: ModelEntry
 
 
-def control_of(entry: ModelRecord) -> tuple[str, str] | None:
+def control_of(entry: ModelEntry) -> tuple[str, str] | None:
     """(base model, control kind) when `entry` is a control run, else None."""
-    kind = entry.info.get("control")
-    base = entry.info.get("base_model")
+    kind = entry.control
+    base = entry.base_model
     if kind in CONTROL_KINDS and base:
         return str(base), str(kind)
     if "@" in entry.name:
@@ -39,14 +39,14 @@ def control_of(entry: ModelRecord) -> tuple[str, str] | None:
     return None
 
 
-def split_controls(entries: list[ModelRecord]) -> tuple[list[ModelRecord], list[ControlResult]]:
+def split_controls(entries: list[ModelEntry]) -> tuple[list[ModelEntry], list[ControlResult]]:
     """The ordinary model entries, and the control runs (done ones only)."""
     models, controls = [], []
     for entry in entries:
         found = control_of(entry)
         if found is None:
             models.append(entry)
-        elif entry.status == "done" and entry.metrics:
+        elif entry.done and entry.metrics:
             controls.append(ControlResult(base_model=found[0], kind=found[1], entry=entry))
     return models, controls
 
@@ -66,7 +66,7 @@ def uses_input(control: ControlResult | None) -> str:
     """
     if control is None:
         return "—"
-    drop = control.entry.info.get("drop")
+    drop = control.entry.drop
     if not drop or drop.get("ci") is None or drop["ci"][0] is None:
         return "—"
     verdict = "yes" if drop["ci"][0] > 0 else "no"

@@ -19,6 +19,8 @@ changed).
 
 from __future__ import annotations
 
+from harness.metrics.box_iou import HIT_IOU, LOOSE_IOU
+
 HIT = "hit"
 ERROR = "error"
 NO_PREDICTION = "no-prediction"
@@ -27,9 +29,7 @@ LOOSE_BOX = "loose-box"
 UNCHANGED_REGION = "unchanged-region"
 OFF_TARGET = "off-target"
 
-HIT_IOU = 0.5
-LOOSE_IOU = 0.1
-OTHER_DIFFERENCE_IOU = 0.5
+OTHER_DIFFERENCE_IOU = HIT_IOU  # the box would be a hit for that other difference
 
 FAILURE_CLASSES: tuple[str, ...] = (
     WRONG_DIFFERENCE,

@@ -19,8 +19,9 @@ from PIL import Image, ImageDraw
 
 from harness.data.images import ImageCache, load_pair
 from harness.errors import HarnessError
+from harness.files.atomic import write_text_atomic
+from harness.files.file_names import safe_file_name
 from harness.report.html_page import esc, html_document
-from harness.run.run_folder import write_text_atomic
 
 PER_PAGE = 50
 MAX_PER_SECTION = 500
@@ -102,7 +103,7 @@ def _scaled(box: Box, scale: float) -> list[float]:
 
 
 def section_page_name(section: str, page: int) -> str:
-    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in section)
+    slug = safe_file_name(section, keep="-_")
     return f"{slug}-{page}.html"
 
 

@@ -16,10 +16,10 @@ from harness.report.controls import (
 )
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.html_page import Cell, esc, html_document, html_table, metric_cell, number_cell
-from harness.report.leaderboard import PIXEL_COLUMNS, SIZE_BUCKETS, cost_cells, edit_types_of, pixel_rows, ranked_models
+from harness.report.leaderboard import PIXEL_COLUMNS, SIZE_BUCKETS, edit_types_of, pixel_rows, ranked_models
 from harness.report.per_sample import SampleResult
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run.run_folder import ModelRecord
+from harness.run.run_records import COST_COLUMNS, ModelEntry
 
 
 def _value_ci(block: dict | None) -> tuple[float | None, float | None, float | None]:
@@ -33,7 +33,7 @@ def _value_ci(block: dict | None) -> tuple[float | None, float | None, float | N
     )
 
 
-def _overall_table(ranked: list[ModelRecord], gallery_links: dict[str, str]) -> str:
+def _overall_table(ranked: list[ModelEntry], gallery_links: dict[str, str]) -> str:
     rows = []
     for rank, e in enumerate(ranked, start=1):
         o = e.metrics["overall"]
@@ -58,7 +58,7 @@ def _overall_table(ranked: list[ModelRecord], gallery_links: dict[str, str]) -> 
     return html_table(header, rows, table_id="overall")
 
 
-def _stratum_table(ranked: list[ModelRecord], stratum: str, groups: list[str], metric: str, table_id: str) -> str:
+def _stratum_table(ranked: list[ModelEntry], stratum: str, groups: list[str], metric: str, table_id: str) -> str:
     counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
     rows = []
     for e in ranked:
@@ -71,28 +71,18 @@ def _stratum_table(ranked: list[ModelRecord], stratum: str, groups: list[str], m
     return html_table(header, rows, table_id=table_id)
 
 
-def _cost_table(ranked: list[ModelRecord]) -> str:
+def _cost_table(ranked: list[ModelEntry]) -> str:
+    """The cost columns of harness/run/run_records.py, one number per cell."""
     rows = []
     for e in ranked:
-        info = e.info
-        params = info.get("params")
-        rows.append(
-            [
-                Cell(f"<code>{esc(e.name)}</code>", numeric=False),
-                number_cell(None if params is None else params / 1e6, "{:.1f}"),
-                number_cell(info.get("ms_per_computed_sample"), "{:.1f}"),
-                number_cell(info.get("samples_per_second"), "{:.1f}"),
-                number_cell(info.get("peak_rss_mb"), "{:,.0f}"),
-                number_cell(info.get("cuda_peak_mb"), "{:,.0f}"),
-                number_cell(info.get("computed")),
-                number_cell(info.get("cached")),
-            ]
-        )
-    names = [name for name, _ in cost_cells({})][:-1]
-    return html_table(["Model", *names, "Computed", "Cached"], rows, table_id="cost")
+        cells = [Cell(f"<code>{esc(e.name)}</code>", numeric=False)]
+        for _, get, pattern in COST_COLUMNS:
+            cells.append(number_cell(get(e), "{:,}" if pattern == "{}" else pattern))
+        rows.append(cells)
+    return html_table(["Model", *(title for title, _, _ in COST_COLUMNS)], rows, table_id="cost")
 
 
-def _failure_table(ranked: list[ModelRecord], counts: dict[str, Counter], gallery_links: dict[str, str]) -> str:
+def _failure_table(ranked: list[ModelEntry], counts: dict[str, Counter], gallery_links: dict[str, str]) -> str:
     rows = []
     for e in ranked:
         if e.name not in counts:
@@ -107,12 +97,12 @@ def _failure_table(ranked: list[ModelRecord], counts: dict[str, Counter], galler
     return html_table(["Model", HIT, *FAILURE_CLASSES], rows, table_id="failures") + f'<ul class="note">{legend}</ul>'
 
 
-def _controls_html(entries: list[ModelRecord]) -> str:
+def _controls_html(entries: list[ModelEntry]) -> str:
     _, controls = split_controls(entries)
     if not controls:
         return ""
     table = control_accuracy(controls)
-    normal = {e.name: e.metrics["overall"]["acc@0.5"] for e in entries if e.status == "done" and e.metrics}
+    normal = {e.name: e.metrics["overall"]["acc@0.5"] for e in entries if e.done and e.metrics}
     rows, series = [], {"normal": []}
     series.update({kind: [] for kind in CONTROL_KINDS})
     bases = sorted(table)
@@ -149,7 +139,7 @@ def _figure(uri: str, caption: str) -> str:
 
 
 def _plots_html(
-    ranked: list[ModelRecord],
+    ranked: list[ModelEntry],
     edit_types: list[str],
     sample_results: dict[str, list[SampleResult]],
     counts: dict[str, Counter],
@@ -202,19 +192,19 @@ def render_html_leaderboard(
     sample_results = sample_results or {}
     gallery_links = gallery_links or {}
     last = runs[-1].info
-    dataset = last["dataset"]
-    split = last["config"]["split"]
+    dataset = last.dataset
+    split = last.split
     ranked = ranked_models(entries)
     edit_types = edit_types_of(ranked)
     counts = {name: Counter(r.failure for r in results) for name, results in sample_results.items()}
-    title = f"IDG leaderboard: {dataset['name']} / {split}"
+    title = f"IDG leaderboard: {dataset.name} / {split}"
     sources = ", ".join(f"<code>results/{esc(r.run_id)}</code>" for r in runs)
     parts = [
         f"<h1>{esc(title)}</h1>",
         f'<p class="note">Generated by <code>harness report</code> from {sources}; do not edit by hand. '
-        f"Dataset {esc(dataset['name'])} (version {esc(dataset.get('version') or '—')}, fingerprint "
-        f"<code>{esc(dataset['fingerprint'][:16])}</code>), split <code>{esc(split)}</code>, "
-        f"{esc(dataset['n_samples'])} samples scored, {esc(dataset['invalid']['count'])} invalid samples skipped. "
+        f"Dataset {esc(dataset.name)} (version {esc(dataset.version or '—')}, fingerprint "
+        f"<code>{esc(dataset.fingerprint[:16])}</code>), split <code>{esc(split)}</code>, "
+        f"{esc(dataset.n_samples)} samples scored, {esc(dataset.invalid_count)} invalid samples skipped. "
         "Scores in percent; small grey brackets are 95% bootstrap confidence intervals (seeded). "
         "Click a column header to sort.</p>",
     ]

@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 
 from harness.errors import HarnessError
+from harness.files.atomic import write_text_atomic
 from harness.report.controls import CONTROL_KINDS, control_accuracy, split_controls
 from harness.report.markdown_text import md_code, md_text
-from harness.run.run_folder import ModelRecord, write_text_atomic
+from harness.run.run_records import ModelEntry
 
 NOT_PUBLIC = "not-public"
 NOT_PUBLIC_NOTE = "The DiffGround paper's own numbers are not public; published cells stay empty until they are."
@@ -57,7 +58,7 @@ def table_names(tables_dir: Path) -> list[str]:
     return sorted(p.stem for p in Path(tables_dir).glob("*.yaml"))
 
 
-def _block(entry: ModelRecord | None, column: str, metric: str) -> dict | None:
+def _block(entry: ModelEntry | None, column: str, metric: str) -> dict | None:
     if entry is None or entry.status != "done" or not entry.metrics:
         return None
     if column == "overall":
@@ -123,7 +124,7 @@ def _columns(spec: dict) -> list[tuple[str, str, str]]:
     return [(c, m, f"{c} {METRIC_LABELS.get(m, m)}") for m in metrics for c in spec.get("columns", ["overall"])]
 
 
-def _cells(spec: dict, row: dict, entries: dict[str, ModelRecord], controls: dict) -> list[_Cell]:
+def _cells(spec: dict, row: dict, entries: dict[str, ModelEntry], controls: dict) -> list[_Cell]:
     entry = entries.get(row["model"])
     if spec.get("kind") == "controls":
         normal = _pct(_block(entry, "overall", "acc@0.5"))
@@ -157,7 +158,7 @@ def _latex_escape(text: str) -> str:
     return "".join(LATEX_SPECIALS.get(char, char) for char in str(text))
 
 
-def render_table(name: str, spec: dict, entries_list: list[ModelRecord]) -> RenderedTable:
+def render_table(name: str, spec: dict, entries_list: list[ModelEntry]) -> RenderedTable:
     models, control_runs = split_controls(entries_list)
     entries = {e.name: e for e in models}
     controls = control_accuracy(control_runs)
@@ -230,7 +231,7 @@ def _latex(title: str, spec: dict, columns: list, rows: list[str], notes: list[s
     return "\n".join(lines) + "\n"
 
 
-def write_tables(tables_dir: Path, entries: list[ModelRecord], names: list[str] | None = None) -> list[RenderedTable]:
+def write_tables(tables_dir: Path, entries: list[ModelEntry], names: list[str] | None = None) -> list[RenderedTable]:
     """Render the named specs (all by default) to NAME.md and NAME.tex beside them."""
     tables_dir = Path(tables_dir)
     available = table_names(tables_dir)

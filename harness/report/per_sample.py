@@ -14,7 +14,7 @@ from harness.data.images import resolve_dataset_path
 from harness.data.manifest import read_manifest
 from harness.data.schema import Sample
 from harness.errors import HarnessError
-from harness.metrics.box_iou import paired_box_iou
+from harness.metrics.box_iou import HIT_IOU, LOOSE_IOU, paired_box_iou, top1_boxes
 from harness.report.failure_taxonomy import classify_outcome
 from harness.report.runs import LoadedRun
 from harness.run.run_folder import PREDICTIONS_NAME, model_dir_name, read_predictions
@@ -51,7 +51,7 @@ class RunDataset:
 
     @classmethod
     def for_run(cls, run: LoadedRun) -> RunDataset:
-        root = Path(run.info["config"]["dataset"])
+        root = Path(run.info.config.dataset)
         if not (root / "manifest.jsonl").is_file():
             raise HarnessError(
                 f"dataset {root} of run {run.run_id} is not here; per-sample reports (plots, galleries, "
@@ -125,10 +125,7 @@ def model_sample_results(
         )
     samples = [dataset.samples[r.id] for r in records]
     targets = np.array([s.box for s in samples], dtype=np.float64).reshape(-1, 4)
-    top1 = np.full((len(records), 4), np.nan)
-    for i, record in enumerate(records):
-        if record.error is None and record.boxes:
-            top1[i] = record.boxes[0]
+    top1 = top1_boxes([r.boxes for r in records], [r.error is None for r in records])
     ious, _, _ = paired_box_iou(top1, targets)
     results = []
     for record, sample, box, iou in zip(records, samples, top1, ious, strict=True):
@@ -138,7 +135,7 @@ def model_sample_results(
             o.box for o in dataset.pairs[sample.pair_id] if o.id != sample.id and tuple(o.box) != tuple(sample.box)
         ]
         best_other = 0.0
-        if has_box and others and iou < 0.5:
+        if has_box and others and iou < HIT_IOU:
             other_ious, _, _ = paired_box_iou(np.repeat(box[None], len(others), axis=0), np.array(others))
             best_other = float(other_ious.max())
         failure = classify_outcome(
@@ -146,7 +143,7 @@ def model_sample_results(
             has_box=has_box,
             iou=float(iou),
             best_other_iou=best_other,
-            touches_change=has_box and iou < 0.1 and changed.touches(sample.pair_id, pred),
+            touches_change=has_box and iou < LOOSE_IOU and changed.touches(sample.pair_id, pred),
         )
         results.append(
             SampleResult(

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import harness.metrics
+from harness.files.atomic import write_json_atomic
 from harness.metrics import SampleOutcome, compute_metrics
-from harness.run.run_folder import write_json_atomic
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +40,7 @@ def cached_metrics(outcomes: Sequence[SampleOutcome], strata: Sequence[str], cac
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError:
-            pass  # torn by a crash before the atomic rename existed; recompute
+            pass  # unreadable (torn or edited by hand): recompute
     metrics = compute_metrics(outcomes, strata=list(strata))
     write_json_atomic(path, metrics)
     return metrics

@@ -16,8 +16,10 @@ from rich.progress import Progress
 from adapters.base import Adapter
 from harness.data.images import resolve_dataset_path
 from harness.data.schema import Sample
+from harness.files.atomic import write_json_atomic
 from harness.files.file_facts import FileFacts
 from harness.metrics import SampleOutcome, paired_box_iou
+from harness.metrics.box_iou import HIT_IOU, top1_boxes
 from harness.metrics.change_detection import pixel_change_metrics
 from harness.metrics.paired import paired_test
 from harness.run.distributed import DistContext
@@ -27,12 +29,11 @@ from harness.run.prediction_record import PredictionRecord
 from harness.run.run_folder import (
     METRICS_NAME,
     PREDICTIONS_NAME,
-    ModelRecord,
     merge_rank_predictions,
     model_dir_name,
     rank_predictions_name,
-    write_json_atomic,
 )
+from harness.run.run_records import SCHEMA_VERSION, ModelEntry, ModelStatus
 from harness.run.sample_outcomes import BUILTIN_STRATA, outcomes_for
 from harness.run.shard_predictor import ShardPredictor
 
@@ -82,10 +83,10 @@ def pixel_metrics_of(samples: list[Sample], records: dict[str, PredictionRecord]
     return pixel_change_metrics(np.array([r.change_counts for r in first_of_pair.values()]))
 
 
-def top1_hits(outcomes: list[SampleOutcome], tau: float = 0.5) -> np.ndarray:
+def top1_hits(outcomes: list[SampleOutcome], tau: float = HIT_IOU) -> np.ndarray:
     """Per-sample Acc@tau hits, in the outcomes' order; errors and empty predictions miss."""
-    top = np.array([o.boxes[0] if len(o.boxes) and o.error is None else [np.nan] * 4 for o in outcomes])
-    iou, _, _ = paired_box_iou(top.reshape(-1, 4), np.array([o.target for o in outcomes]).reshape(-1, 4))
+    top = top1_boxes([o.boxes for o in outcomes], [o.error is None for o in outcomes])
+    iou, _, _ = paired_box_iou(top, np.array([o.target for o in outcomes]).reshape(-1, 4))
     return iou >= tau
 
 
@@ -125,7 +126,7 @@ class ModelOnSplit:
         self.baseline_hits = baseline_hits  # the normal run's hits, when this is a control
         self.hits: np.ndarray | None = None  # Acc@0.5 hits per sample (rank 0), for controls
 
-    def execute(self, run_dir: Path, progress: Progress) -> ModelRecord:
+    def execute(self, run_dir: Path, progress: Progress) -> ModelEntry:
         dist, adapter, name, samples = self.dist, self.adapter, self.name, self.samples
         started = time.perf_counter()
         shard = dist.shard(samples)
@@ -151,7 +152,7 @@ class ModelOnSplit:
         )
         shard_stats = dist.gather({"cached": predictor.n_cached, **peak_memory_mb(self.device)})
         if not dist.is_main:
-            return ModelRecord(name, "done")
+            return ModelEntry(name=name, status=ModelStatus.DONE)
         if dist.active:
             records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
         seconds = time.perf_counter() - started
@@ -187,5 +188,10 @@ class ModelOnSplit:
                 (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
             ),
         }
-        write_json_atomic(out / METRICS_NAME, {"model": name, "split": self.split, **info, "metrics": metrics})
-        return ModelRecord(name, "done", metrics=metrics, info=info)
+        write_json_atomic(
+            out / METRICS_NAME,
+            {"schema_version": SCHEMA_VERSION, "model": name, "split": self.split, **info, "metrics": metrics},
+        )
+        entry = ModelEntry.from_json(name, {"status": ModelStatus.DONE.value, **info})
+        entry.metrics = metrics
+        return entry

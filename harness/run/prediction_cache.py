@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from harness.files.file_names import safe_file_name
 from harness.run.prediction_record import PredictionRecord
 
 CACHE_DIR_NAME = ".cache"
@@ -29,7 +30,7 @@ class PredictionCache:
     """Cached predictions of one adapter configuration."""
 
     def __init__(self, results_dir: Path, adapter_name: str, adapter_fp: str) -> None:
-        safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in adapter_name)
+        safe_name = safe_file_name(adapter_name)
         self.path = Path(results_dir) / CACHE_DIR_NAME / safe_name / f"{adapter_fp[:24]}.jsonl"
         self._records: dict[str, PredictionRecord] = {}
         self.torn_lines = 0

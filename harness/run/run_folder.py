@@ -1,23 +1,21 @@
 """The run folder `results/<run-id>/`: run.json, and per model predictions.jsonl + metrics.json.
 
-Whole-file writes (run.json, metrics.json, the final predictions.jsonl) go to a temporary file
-that is then renamed over the target, so a reader or a crash never sees half a file.
+Whole-file writes (run.json, metrics.json, the final predictions.jsonl) go through
+harness/files/atomic.py, so a reader or a crash never sees half a file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from harness.errors import HarnessError
+from harness.files.atomic import write_text_atomic
+from harness.files.file_names import safe_file_name
 from harness.run.prediction_record import PredictionRecord
 
 RUN_INFO_NAME = "run.json"
@@ -25,50 +23,8 @@ PREDICTIONS_NAME = "predictions.jsonl"
 METRICS_NAME = "metrics.json"
 
 
-@dataclass
-class ModelRecord:
-    """One model's outcome in a run: its metrics when it ran, or why it did not."""
-
-    name: str
-    status: str  # done | skipped | failed
-    reason: str | None = None
-    how_to_enable: str | None = None
-    metrics: dict[str, Any] | None = None
-    info: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are meant to be shared
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
-
-
 def model_dir_name(model: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in model)
+    return safe_file_name(model)
 
 
 _PLAIN_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,199}")
@@ -140,11 +96,6 @@ def read_predictions(path: Path) -> list[PredictionRecord]:
             if line.strip():
                 records.append(PredictionRecord.from_json_dict(json.loads(line)))
     return records
-
-
-def read_run_info(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / RUN_INFO_NAME
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def rank_predictions_name(rank: int) -> str:

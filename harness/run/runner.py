@@ -8,7 +8,6 @@ takes every world_size-th sample and writes its own file; rank 0 merges and scor
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,9 +24,11 @@ from harness.data.manifest import dataset_fingerprint, read_dataset_info
 from harness.data.schema import Sample
 from harness.data.validate import validate_dataset
 from harness.errors import DatasetInvalid, HarnessError
+from harness.files.atomic import write_json_atomic
 from harness.files.file_facts import FileFacts
 from harness.files.output_paths import make_output_folder
 from harness.run.controls import apply_control
+from harness.run.devices import resolve_device
 from harness.run.distributed import DistContext, init_from_env
 from harness.run.model_on_split import ModelOnSplit
 from harness.run.prediction_cache import CACHE_DIR_NAME
@@ -35,13 +36,20 @@ from harness.run.run_config import RunConfig
 from harness.run.run_environment import run_environment
 from harness.run.run_folder import (
     RUN_INFO_NAME,
-    ModelRecord,
     check_run_id,
     clear_run_folder,
     new_run_id,
-    write_json_atomic,
 )
 from harness.run.run_lock import LOCK_NAME, RunLock
+from harness.run.run_records import (
+    DatasetRecord,
+    ModelEntry,
+    ModelStatus,
+    RunInfo,
+    RunSettings,
+    RunStatus,
+    read_run_info,
+)
 from harness.run.sample_outcomes import BUILTIN_STRATA
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
@@ -52,8 +60,8 @@ FILE_FACTS_NAME = "file_facts.json"
 @dataclass
 class RunResult:
     run_dir: Path
-    run_info: dict[str, Any]
-    models: list[ModelRecord]
+    run_info: RunInfo | None  # None on the ranks other than 0 of a sharded run
+    models: list[ModelEntry]
 
 
 def resolve_models(models: list[str]) -> list[str]:
@@ -86,37 +94,6 @@ def check_adapter_options(names: list[str], options: dict[str, dict[str, Any]]) 
         except (TypeError, ValueError) as exc:
             given = ", ".join(f"{name}.{k}={v!r}" for k, v in model_options.items())
             raise HarnessError(f"--opt/--model-config ({given}): {exc}") from None
-
-
-def resolve_device(device: str, dist: DistContext | None = None) -> str:
-    """`auto` -> cuda when available, else cpu; each rank of a sharded job gets its own GPU.
-
-    A device this machine does not have is refused here, before any model loads.
-    """
-    import torch  # adapters that need torch pay for it anyway
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise HarnessError(f"--device {device!r}: not a device name (use auto, cpu, cuda, cuda:N or mps)") from None
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            raise HarnessError(
-                f"--device {device}: CUDA is not available here (torch {torch.__version__}, "
-                f"built with CUDA {torch.version.cuda or 'none'}); use --device cpu or --device auto"
-            )
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-            raise HarnessError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    elif parsed.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise HarnessError(f"--device {device}: MPS is not available here; use --device cpu or --device auto")
-    elif parsed.type != "cpu":
-        raise HarnessError(f"--device {device}: the harness runs on cpu, cuda or mps")
-    if dist is not None and dist.active and device == "cuda":
-        device = f"cuda:{dist.local_rank}"
-    return device
 
 
 def check_strata(extra_strata: list[str], samples: list[Sample]) -> None:
@@ -166,15 +143,18 @@ def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tu
     return samples, invalid
 
 
-def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | None, ModelRecord | None]:
+def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | None, ModelEntry | None]:
     """The loaded adapter, or the record that says why it cannot run."""
     try:
         adapter = create_adapter(name, **config.adapter_options.get(name, {}))
         adapter.load(device)
     except AdapterUnavailable as exc:
-        return None, ModelRecord(name, "skipped", exc.reason, exc.how_to_enable)
+        return None, ModelEntry(
+            name=name, status=ModelStatus.SKIPPED, reason=exc.reason, how_to_enable=exc.how_to_enable
+        )
     except Exception as exc:  # a model that cannot start must not stop the others
-        return None, ModelRecord(name, "failed", f"could not load: {type(exc).__name__}: {exc}")
+        reason = f"could not load: {type(exc).__name__}: {exc}"
+        return None, ModelEntry(name=name, status=ModelStatus.FAILED, reason=reason)
     return adapter, None
 
 
@@ -227,9 +207,9 @@ class _Run:
         if not info_path.is_file():
             return
         try:
-            old = json.loads(info_path.read_text(encoding="utf-8"))
-            old_key = (old["dataset"]["fingerprint"], old["config"]["split"])
-        except (OSError, ValueError, KeyError, TypeError):
+            old = read_run_info(info_path)
+            old_key: tuple[str, str] | None = (old.dataset.fingerprint, old.split)
+        except HarnessError:
             old_key = None  # unreadable: not a run this one can resume
         new_key = (dataset_fingerprint(self.config.dataset, self.facts.sha256), self.config.split)
         if old_key == new_key:
@@ -246,7 +226,7 @@ class _Run:
             )
         clear_run_folder(run_dir, keep=(LOCK_NAME,))
 
-    def evaluate_model(self, name: str, samples: list[Sample], device: str, run_dir: Path) -> list[ModelRecord]:
+    def evaluate_model(self, name: str, samples: list[Sample], device: str, run_dir: Path) -> list[ModelEntry]:
         """The model's normal run and each asked control, with the adapter loaded once."""
         config, dist = self.config, self.dist
         adapter, failure = _load_adapter(name, config, device)
@@ -283,39 +263,36 @@ class _Run:
                 baseline = run.hits  # the normal run comes first; controls are paired against it
         return records
 
-    def run_info(
-        self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str
-    ) -> dict[str, Any]:
+    def run_info(self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str) -> RunInfo:
         config = self.config
         dataset_info = read_dataset_info(config.dataset)
-        return {
-            "run_id": run_id,
-            "status": "running",
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "argv": config.argv,
-            "config": {
-                "models": names,
-                "split": config.split,
-                "dataset": str(config.dataset),
-                "limit": config.limit,
-                "batch_size": config.batch_size,
-                "device": device,
-                "processes": self.dist.world_size,
-                "use_cache": config.use_cache,
-                "adapter_options": config.adapter_options,
-                "extra_strata": config.extra_strata,
-                "controls": config.controls,
-            },
-            "dataset": {
-                "name": dataset_info.get("name", config.dataset.name),
-                "version": dataset_info.get("version"),
-                "fingerprint": dataset_fingerprint(config.dataset, self.facts.sha256),
-                "n_samples": len(samples),
-                "invalid": invalid,
-            },
-            "environment": run_environment(),
-            "models": {},
-        }
+        return RunInfo(
+            run_id=run_id,
+            status=RunStatus.RUNNING,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            argv=config.argv,
+            config=RunSettings(
+                models=names,
+                split=config.split,
+                dataset=str(config.dataset),
+                limit=config.limit,
+                batch_size=config.batch_size,
+                device=device,
+                processes=self.dist.world_size,
+                use_cache=config.use_cache,
+                adapter_options=config.adapter_options,
+                extra_strata=config.extra_strata,
+                controls=config.controls,
+            ),
+            dataset=DatasetRecord(
+                name=dataset_info.get("name", config.dataset.name),
+                version=dataset_info.get("version"),
+                fingerprint=dataset_fingerprint(config.dataset, self.facts.sha256),
+                n_samples=len(samples),
+                invalid=invalid,
+            ),
+            environment=run_environment(),
+        )
 
     def execute(self) -> RunResult:
         config, dist = self.config, self.dist
@@ -325,34 +302,29 @@ class _Run:
         samples, invalid = _select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
         run_dir, lock = self.claim_run_dir()
         info_path = run_dir / RUN_INFO_NAME
-        run_info = self.run_info(run_dir.name, names, samples, invalid, device) if dist.is_main else {}
-        results: list[ModelRecord] = []
+        run_info = self.run_info(run_dir.name, names, samples, invalid, device) if dist.is_main else None
+        results: list[ModelEntry] = []
         started = time.perf_counter()
         try:
-            if dist.is_main:
-                write_json_atomic(info_path, run_info)
+            if run_info is not None:
+                write_json_atomic(info_path, run_info.to_json())
                 self.facts.save()
             for name in names:
                 for result in self.evaluate_model(name, samples, device, run_dir):
                     results.append(result)
-                    if dist.is_main:
-                        run_info["models"][result.name] = {
-                            "status": result.status,
-                            "reason": result.reason,
-                            "how_to_enable": result.how_to_enable,
-                            **result.info,
-                        }
-                        write_json_atomic(info_path, run_info)
-            if dist.is_main:
-                run_info["status"] = "complete"
-                run_info["seconds"] = round(time.perf_counter() - started, 3)
-                write_json_atomic(info_path, run_info)
+                    if run_info is not None:
+                        run_info.models[result.name] = result
+                        write_json_atomic(info_path, run_info.to_json())
+            if run_info is not None:
+                run_info.status = RunStatus.COMPLETE
+                run_info.seconds = round(time.perf_counter() - started, 3)
+                write_json_atomic(info_path, run_info.to_json())
                 self.facts.save()
         except BaseException as exc:
-            if dist.is_main:
-                run_info["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
-                run_info["error"] = f"{type(exc).__name__}: {exc}"
-                write_json_atomic(info_path, run_info)
+            if run_info is not None:
+                run_info.status = RunStatus.INTERRUPTED if isinstance(exc, KeyboardInterrupt) else RunStatus.CRASHED
+                run_info.error = f"{type(exc).__name__}: {exc}"
+                write_json_atomic(info_path, run_info.to_json())
             raise
         finally:
             if lock is not None:

@@ -8,14 +8,13 @@ data fingerprint, seed, val score); the `last/` folder adds `optimizer.safetenso
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from adapters.checkpoint_files import load_state_dict
+from harness.files.atomic import write_atomic
 
 MODEL_FILE = "model.safetensors"
 PROVENANCE_FILE = "provenance.json"
@@ -24,23 +23,9 @@ TRAINER_STATE_FILE = "trainer_state.json"
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file renamed into place: a crash never leaves half a checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_json(path: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
-    _atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor], dtype: str | None = None) -> None:
@@ -54,7 +39,7 @@ def save_tensors(path: Path, tensors: dict[str, torch.Tensor], dtype: str | None
         if target is not None and tensor.is_floating_point():
             tensor = tensor.to(target)
         out[name] = tensor.contiguous()
-    _atomic_write(Path(path), lambda tmp: save_file(out, str(tmp)))
+    write_atomic(Path(path), lambda tmp: save_file(out, str(tmp)))
 
 
 def save_model_checkpoint(

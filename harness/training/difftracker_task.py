@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torchvision.ops import box_iou
 
-from difftracker.config import DiffTrackerConfig, DiffTrackerConfigError, variant_config
+from difftracker.config import VARIANTS, DiffTrackerConfig, DiffTrackerConfigError, variant_config
 from difftracker.inference import ground_queries
 from difftracker.losses import GroundingTargets, LossWeights, grounding_loss
 from difftracker.matcher import MatchCosts
@@ -28,6 +28,7 @@ from difftracker.text_encoder import TextEncoder, TextFeatures
 from harness.training.config import TrainConfigError
 from harness.training.grounding_pairs import GroundingPair, grounding_pairs, load_pair_images
 from harness.training.task import Shard, TrainingTask
+from harness.training.task_names import task_class_name
 
 IOU_THRESHOLD = 0.5
 
@@ -232,21 +233,10 @@ def _query_numbers(pairs: list[GroundingPair]) -> list[list[int]]:
     return numbers
 
 
-class DiffTrackerNoDemTask(DiffTrackerTask):
-    name = "difftracker-nodem"
+def _variant_task(variant: str) -> type[DiffTrackerTask]:
+    name = task_class_name(variant)
+    return type(name, (DiffTrackerTask,), {"name": variant, "__module__": __name__, "__qualname__": name})
 
 
-class LateFusionTask(DiffTrackerTask):
-    name = "late-fusion"
-
-
-class EarlyFusionTask(DiffTrackerTask):
-    name = "early-fusion"
-
-
-class ConcatCanvasTask(DiffTrackerTask):
-    name = "concat-canvas"
-
-
-class MdetrStyleTask(DiffTrackerTask):
-    name = "mdetr-style"
+for _variant in VARIANTS:
+    globals()[task_class_name(_variant)] = _variant_task(_variant)

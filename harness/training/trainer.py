@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.data.manifest import dataset_fingerprint, require_train_split
 from harness.errors import HarnessError
+from harness.run.devices import resolve_device as resolve_run_device
 from harness.run.distributed import DistContext, init_from_env
 from harness.run.run_environment import run_environment
 from harness.training.checkpoint import (
@@ -60,11 +61,7 @@ class TrainResult:
 
 
 def resolve_device(device: str, ctx: DistContext) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and ctx.active:
-        device = f"cuda:{ctx.local_rank}"
-    return torch.device(device)
+    return torch.device(resolve_run_device(device, ctx))
 
 
 def seed_everything(seed: int) -> None:

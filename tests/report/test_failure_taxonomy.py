@@ -20,6 +20,7 @@ from harness.report.failure_taxonomy import (
 )
 from harness.report.per_sample import ChangedPixels, RunDataset, model_sample_results
 from harness.report.runs import LoadedRun
+from harness.run.run_records import DatasetRecord, RunInfo, RunSettings, RunStatus
 
 
 def _classify(**kw) -> str:
@@ -42,7 +43,15 @@ def _fake_run(tmp_path: Path, dataset: Path, model: str, predictions: dict[str, 
     (run_dir / model).mkdir(parents=True)
     lines = [json.dumps({"id": i, "sample_fp": "x", **p}) for i, p in sorted(predictions.items())]
     (run_dir / model / "predictions.jsonl").write_text("\n".join(lines) + "\n")
-    info = {"run_id": "r", "config": {"dataset": str(dataset), "split": "test"}}
+    info = RunInfo(
+        run_id="r",
+        status=RunStatus.COMPLETE,
+        created="",
+        argv=[],
+        config=RunSettings(models=[model], split="test", dataset=str(dataset)),
+        dataset=DatasetRecord(name="tiny", version=None, fingerprint="0" * 64, n_samples=len(predictions)),
+        environment={},
+    )
     return LoadedRun(run_dir=run_dir, info=info, models=[])
 
 

@@ -70,7 +70,7 @@ def test_pages_paginate_and_cap(xss_run: LoadedRun, tmp_path: Path) -> None:
 
 
 def test_leaderboard_without_dataset_leaves_per_sample_parts_out(xss_run: LoadedRun, tmp_path: Path) -> None:
-    xss_run.info["config"]["dataset"] = str(tmp_path / "gone")
+    xss_run.info.config.dataset = str(tmp_path / "gone")
     files = write_report([xss_run], tmp_path / "lb")
     text = files.index_html.read_text(encoding="utf-8")
     check_html(text)

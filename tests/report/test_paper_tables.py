@@ -9,7 +9,7 @@ import pytest
 from harness.cli import main
 from harness.report.paper_tables import TableSpecError, load_spec, render_table, write_tables
 from harness.report.runs import LoadedRun, merge_runs
-from harness.run.run_folder import ModelRecord
+from harness.run.run_records import ModelEntry, ModelStatus
 
 SPEC = {
     "title": "Main & more",
@@ -28,13 +28,13 @@ SPEC = {
 }
 
 
-def _entry(name: str, overall: float, remove: float) -> ModelRecord:
+def _entry(name: str, overall: float, remove: float) -> ModelEntry:
     block = {"value": overall, "ci": [overall - 0.1, overall + 0.1]}
     metrics = {
         "overall": {"acc@0.5": block, "miou": block},
         "by": {"edit_type": {"remove": {"acc@0.5": {"value": remove}, "miou": {"value": remove}}}},
     }
-    return ModelRecord(name=name, status="done", metrics=metrics)
+    return ModelEntry(name=name, status=ModelStatus.DONE, metrics=metrics)
 
 
 def test_render_markdown_and_latex() -> None:

@@ -113,7 +113,7 @@ def test_bundled_recipes_are_valid_for_every_variant(recipe: str) -> None:
         from difftracker.config import variant_config
 
         built = variant_config(variant, options.model)
-        assert built.fusion == VARIANTS[variant]["fusion"]
+        assert built.fusion == VARIANTS[variant].overrides["fusion"]
 
 
 @pytest.mark.parametrize(
