@@ -143,6 +143,10 @@ class Adapter(ABC):
     Subclasses set `name` (the registry key) and implement `predict`; heavy set-up belongs in
     `load`. Options come in as keyword arguments (from the CLI's `--opt MODEL.KEY=VALUE` or a
     `--model-config` YAML) and are part of the fingerprint that keys the prediction cache.
+
+    An adapter's output must be a function of what that cache key covers: its fingerprint (name,
+    version, options, weights) and the sample's content (images A and B, the query), never of the
+    sample id, the batch composition or the call order, or results depend on what the cache held.
     """
 
     name: ClassVar[str] = ""

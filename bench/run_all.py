@@ -120,9 +120,14 @@ def bench_metrics(n: int = 1_000_000) -> BenchResult:
 
 def bench_synth(queries: int = 3000) -> BenchResult:
     with tempfile.TemporaryDirectory() as warm:
-        generate_dataset(Path(warm), SynthConfig(seed=1, n_train=200, n_val=0, n_test=0))
+        generate_dataset(
+            Path(warm), SynthConfig(seed=1, n_train=200, n_val=0, n_test=0, n_test_novel=0, n_test_robust=0)
+        )
     with tempfile.TemporaryDirectory() as out:
-        report = generate_dataset(Path(out), SynthConfig(seed=0, n_train=queries, n_val=0, n_test=0, workers=1))
+        report = generate_dataset(
+            Path(out),
+            SynthConfig(seed=0, n_train=queries, n_val=0, n_test=0, n_test_novel=0, n_test_robust=0, workers=1),
+        )
     qps = report.queries_per_second
     return BenchResult(
         "DiffGround-Synth generation, one core",

@@ -145,7 +145,17 @@ def gpu_vs_cpu(work: Path, dry: bool) -> dict[str, Any]:
     if not (dataset / "manifest.jsonl").is_file():
         size = {"min_size": 128, "max_size": 128} if dry else {}
         generate_dataset(
-            dataset, SynthConfig(seed=11, n_train=0, n_val=0, n_test=limit, workers=1 if dry else 8, **size)
+            dataset,
+            SynthConfig(
+                seed=11,
+                n_train=0,
+                n_val=0,
+                n_test=limit,
+                n_test_novel=0,
+                n_test_robust=0,
+                workers=1 if dry else 8,
+                **size,
+            ),
         )
     runs: dict[str, Path] = {}
     figures: dict[str, Any] = {"limit": limit, "tolerance_px": TOP1_TOLERANCE_PX}

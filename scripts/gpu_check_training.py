@@ -99,7 +99,7 @@ def training_inputs(work: Path, dry: bool) -> tuple[Path, dict[str, Any]]:
     if not (dataset / "manifest.jsonl").is_file():
         side = max(128, int(recipe["task_options"]["model"]["image_size"]))  # synth's smallest side is 128
         workers = 1 if dry else min(8, os.cpu_count() or 1)
-        synth = SynthConfig(seed=7, n_train=sizes["train_queries"], n_val=sizes["val_queries"], n_test=0,
+        synth = SynthConfig(seed=7, n_train=sizes["train_queries"], n_val=sizes["val_queries"], n_test=0, n_test_novel=0, n_test_robust=0,
                             min_size=side, max_size=side, workers=workers)  # fmt: skip
         generate_dataset(dataset, synth)
     encoder = random_text_encoder(work / "text-encoder", dry)

@@ -88,7 +88,9 @@ def test_run_without_dataset_generates_the_default_one(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(common, "DEFAULT_DATASET", tmp_path / "default")
     monkeypatch.setattr(run_command, "DEFAULT_DATASET", tmp_path / "default")
-    small = functools.partial(synth.SynthConfig, n_train=3, n_val=3, n_test=4, max_size=256)
+    small = functools.partial(
+        synth.SynthConfig, n_train=3, n_val=3, n_test=4, n_test_novel=2, n_test_robust=2, max_size=256
+    )
     monkeypatch.setattr(synth, "SynthConfig", small)
     assert main(["run", "--models", "center-prior", "--output-dir", str(tmp_path / "r"), "--run-id", "x"]) == 0
     assert (tmp_path / "default" / "manifest.jsonl").is_file()

@@ -37,7 +37,9 @@ def everything_changed():
 
 def test_pixel_metrics_match_a_direct_count(tmp_path: Path, everything_changed) -> None:
     root = tmp_path / "synth"
-    generate_dataset(root, SynthConfig(n_train=0, n_val=0, n_test=9, min_size=256, max_size=256))
+    generate_dataset(
+        root, SynthConfig(n_train=0, n_val=0, n_test=9, n_test_novel=0, n_test_robust=0, min_size=256, max_size=256)
+    )
     config = RunConfig(
         models=["test-everything-changed"],
         split="test",
@@ -68,7 +70,9 @@ def test_report_shows_pixel_table(tmp_path: Path, everything_changed) -> None:
     from harness.cli import main
 
     root = tmp_path / "synth"
-    generate_dataset(root, SynthConfig(n_train=0, n_val=0, n_test=4, min_size=256, max_size=256))
+    generate_dataset(
+        root, SynthConfig(n_train=0, n_val=0, n_test=4, n_test_novel=0, n_test_robust=0, min_size=256, max_size=256)
+    )
     out = tmp_path / "res"
     assert (
         main(

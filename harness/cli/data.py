@@ -33,7 +33,15 @@ def generate_with_progress(out: Path, config: SynthConfig, console: Console, ove
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    config = SynthConfig(
+    try:
+        config = _synth_config(args)
+    except ValueError as exc:
+        raise HarnessError(f"harness data synth: {exc}") from None
+    return _generate(args, config)
+
+
+def _synth_config(args: argparse.Namespace) -> SynthConfig:
+    return SynthConfig(
         seed=args.seed,
         n_train=args.train,
         n_val=args.val,
@@ -43,7 +51,14 @@ def cmd_synth(args: argparse.Namespace) -> int:
         robust=args.robust,
         allow_category_names=args.allow_category_names,
         workers=args.workers,
+        version=args.version,
+        n_test_novel=args.test_novel,
+        n_test_robust=args.test_robust,
+        robust_train_fraction=args.robust_train_fraction,
     )
+
+
+def _generate(args: argparse.Namespace, config: SynthConfig) -> int:
     report = generate_with_progress(args.out, config, console, overwrite=args.overwrite)
     console.print(
         f"Wrote {args.out}: "
@@ -228,9 +243,29 @@ def register(commands: argparse._SubParsersAction) -> None:
     sizes.add_argument("--train", type=int, default=4000, help="queries in the train split")
     sizes.add_argument("--val", type=int, default=500, help="queries in the val split")
     sizes.add_argument("--test", type=int, default=1000, help="queries in the test split")
+    sizes.add_argument(
+        "--test-novel", type=int, default=500, help="queries in test-novel: phrasings held out of train/val (v2)"
+    )
+    sizes.add_argument(
+        "--test-robust", type=int, default=500, help="queries in test-robust: B with camera nuisance (v2)"
+    )
     sizes.add_argument("--min-size", type=int, default=256, help="smallest image side in px")
     sizes.add_argument("--max-size", type=int, default=512, help="largest image side in px")
     variants = synth.add_argument_group("variants")
+    variants.add_argument(
+        "--version",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="generator version: 2 (varied language, test-novel, test-robust) or 1 (the 1.0.0 files, byte for byte)",
+    )
+    variants.add_argument(
+        "--robust-train-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share of train pairs rendered with test-robust's nuisance (v2; default 0)",
+    )
     variants.add_argument("--robust", action="store_true", help="misregister, jitter and JPEG-compress image B")
     variants.add_argument("--allow-category-names", action="store_true", help="let queries name the object's shape")
 

@@ -1,4 +1,6 @@
-"""Descriptive statistics of any DiffGround dataset: counts per split and edit type, query lengths, box sizes."""
+"""Descriptive statistics of any DiffGround dataset: counts per split and edit type, query lengths, box sizes,
+and, for datasets whose samples record their wording (DiffGround-Synth 2: attributes `frame`, `lexicon`,
+`phrasing`), the frame and lexicon coverage per split and the overlap between train and test-novel."""
 
 from __future__ import annotations
 
@@ -24,6 +26,54 @@ def _word_histogram(lengths: list[int]) -> dict[str, int]:
         label = f"{lo}-{hi - 1}" if hi is not None else f"{lo}+"
         counts[label] = sum(1 for n in lengths if n >= lo and (hi is None or n < hi))
     return counts
+
+
+TRAIN_SPLIT = "train"
+NOVEL_SPLIT = "test-novel"
+
+
+def _phrasing_stats(samples: list[Sample], info: dict) -> dict[str, Any] | None:
+    """Frames and lexicon entries used per split, against what the split's phrasing may use.
+
+    None when no sample records a frame. `overlap` lists the frames and entries that occur in both
+    train and test-novel (held-out phrasing: it must be empty).
+    """
+    worded = [s for s in samples if isinstance(s.attributes.get("frame"), str)]
+    if not worded:
+        return None
+    language = info.get("language", {}) if isinstance(info, dict) else {}
+    inventory = language.get("inventory", {}) if isinstance(language, dict) else {}
+    frames: dict[str, set[str]] = {}
+    entries: dict[str, set[str]] = {}
+    phrasing: dict[str, Counter] = {}
+    for s in worded:
+        frames.setdefault(s.split, set()).add(s.attributes["frame"])
+        entries.setdefault(s.split, set()).update(str(e) for e in s.attributes.get("lexicon") or ())
+        phrasing.setdefault(s.split, Counter())[str(s.attributes.get("phrasing", "unknown"))] += 1
+    per_split = {}
+    for split in sorted(frames):
+        kind = phrasing[split].most_common(1)[0][0]
+        available = {
+            what: inventory.get(what, {}).get(kind) if isinstance(inventory.get(what), dict) else None
+            for what in ("frames", "lexicon")
+        }
+        per_split[split] = {
+            "phrasing": dict(sorted(phrasing[split].items())),
+            "frames_used": len(frames[split]),
+            "frames_available": available["frames"],
+            "lexicon_used": len(entries[split]),
+            "lexicon_available": available["lexicon"],
+        }
+    train_frames, novel_frames = frames.get(TRAIN_SPLIT, set()), frames.get(NOVEL_SPLIT, set())
+    train_entries, novel_entries = entries.get(TRAIN_SPLIT, set()), entries.get(NOVEL_SPLIT, set())
+    return {
+        "per_split": per_split,
+        "overlap": {
+            "between": [TRAIN_SPLIT, NOVEL_SPLIT],
+            "frames": sorted(train_frames & novel_frames),
+            "lexicon": sorted(train_entries & novel_entries),
+        },
+    }
 
 
 def compute_stats(samples: list[Sample], info: dict) -> dict[str, Any]:
@@ -61,7 +111,9 @@ def compute_stats(samples: list[Sample], info: dict) -> dict[str, Any]:
         "query_check": {
             "rewritten": query_check.get("rewritten"),
             "dropped": query_check.get("dropped"),
+            **({"per_split": query_check["per_split"]} if isinstance(query_check.get("per_split"), dict) else {}),
         },
+        "phrasing": _phrasing_stats(samples, info),
     }
 
 
@@ -98,3 +150,31 @@ def render_stats(stats: dict, console: Console) -> None:
     check = stats["query_check"]
     if check.get("rewritten") is not None or check.get("dropped") is not None:
         console.print(f"query check: {check.get('rewritten')} rewritten, {check.get('dropped')} dropped (ambiguous)")
+    for split, row in (check.get("per_split") or {}).items():
+        console.print(f"  {split}: {row.get('rewritten')} rewritten, {row.get('dropped')} dropped")
+    if stats.get("phrasing"):
+        _render_phrasing(stats["phrasing"], console)
+
+
+def _used_of(used: int, available: int | None) -> str:
+    return f"{used}/{available}" if available else str(used)
+
+
+def _render_phrasing(phrasing: dict, console: Console) -> None:
+    table = Table(title="phrasing coverage (frames and lexicon entries used / usable by the split's phrasing)")
+    for column in ("split", "phrasing", "frames", "lexicon entries"):
+        table.add_column(column, justify="left" if column in ("split", "phrasing") else "right")
+    for split, row in phrasing["per_split"].items():
+        table.add_row(
+            split,
+            ", ".join(f"{k} {v}" for k, v in row["phrasing"].items()),
+            _used_of(row["frames_used"], row["frames_available"]),
+            _used_of(row["lexicon_used"], row["lexicon_available"]),
+        )
+    console.print(table)
+    overlap = phrasing["overlap"]
+    a, b = overlap["between"]
+    console.print(
+        f"overlap {a} / {b}: {len(overlap['frames'])} frames, {len(overlap['lexicon'])} lexicon entries"
+        + (" (held-out phrasing leaked!)" if overlap["frames"] or overlap["lexicon"] else " (none: held out)")
+    )

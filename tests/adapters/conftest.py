@@ -1,14 +1,17 @@
-"""Tiny synthetic scenes for adapter tests: a flat background with coloured rectangles."""
+"""Adapter test fixtures: tiny synthetic scenes (a flat background with coloured rectangles), and
+tiny random weights for the adapters that need weights, built once per session."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from adapters.base import PairInput
+from tests.adapters.tiny_weights import FAMILY_BUILDERS, require_family, save_tiny_open_clip
 
 Rect = tuple[tuple[int, int, int, int], tuple[int, int, int]]
 """((x1, y1, x2, y2) with x2/y2 exclusive, (r, g, b))."""
@@ -76,3 +79,36 @@ def scene():
 def pair_factory():
     """The `make_pair` function, for tests that build their own pairs."""
     return make_pair
+
+
+@pytest.fixture(scope="session")
+def tiny_grounder_options(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """family -> adapter options pointing at that family's tiny saved model (built on first use)."""
+    built: dict[str, dict[str, Any]] = {}
+
+    def options(family: str) -> dict[str, Any]:
+        require_family(family)
+        if family not in built:
+            built[family] = FAMILY_BUILDERS[family](tmp_path_factory.mktemp(f"tiny-{family}"))
+        return dict(built[family])
+
+    return options
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """cd-rerank-clip options naming a tiny random open_clip model (JSON config + safetensors)."""
+    pytest.importorskip("open_clip", reason="open-clip-torch is not installed (pip install open-clip-torch)")
+    return dict(save_tiny_open_clip(tmp_path_factory.mktemp("tiny-clip")))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from threads, and on a busy 2-core machine OpenMP's waiting threads
+    made them 10-40x slower (measured); restored afterwards for the rest of the suite."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

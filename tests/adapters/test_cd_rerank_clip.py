@@ -1,9 +1,7 @@
-"""cd-rerank-clip with a tiny random open_clip model saved to a temp dir and loaded through the
-adapter's real path (safetensors via adapters.checkpoint_files); the contract checks run on it too."""
+"""cd-rerank-clip with a tiny random open_clip model saved to a temp dir (tests/adapters/tiny_weights.py)
+and loaded through the adapter's real path (safetensors via adapters.checkpoint_files); the contract checks run on it too."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -13,35 +11,13 @@ from adapters.cd_rerank_clip import ChangeRerankClipAdapter, context_crop_box
 from tests.adapters.conftest import BLUE, RED, YELLOW, draw_scene, varied_pairs
 from tests.adapters.test_contract import assert_same, assert_valid, degenerate_pairs
 
-open_clip = pytest.importorskip("open_clip")
+pytest.importorskip("open_clip")
 torch = pytest.importorskip("torch")
 
-TINY_CLIP = {
-    "embed_dim": 16,
-    "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "head_width": 16, "patch_size": 8},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-
 
 @pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Options naming a tiny random open_clip model: its JSON config and safetensors weights."""
-    from safetensors.torch import save_file
-
-    folder = tmp_path_factory.mktemp("tiny-clip")
-    config = folder / "tiny-clip-test.json"
-    config.write_text(json.dumps(TINY_CLIP))
-    open_clip.add_model_config(str(config))
-    torch.manual_seed(0)
-    model = open_clip.create_model("tiny-clip-test", pretrained=None)
-    weights = folder / "tiny-clip.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
-    return {"model": "tiny-clip-test", "model_config": str(config), "weights": str(weights)}
-
-
-@pytest.fixture(scope="module")
-def adapter(tiny_clip: dict[str, str]) -> ChangeRerankClipAdapter:
-    instance = ChangeRerankClipAdapter(**tiny_clip)
+def adapter(tiny_clip_options: dict[str, str]) -> ChangeRerankClipAdapter:
+    instance = ChangeRerankClipAdapter(**tiny_clip_options)
     instance.load("cpu")
     return instance
 
@@ -59,10 +35,10 @@ def test_bad_options_are_refused() -> None:
         ChangeRerankClipAdapter(max_proposals=0)
 
 
-def test_weights_load_exactly(adapter: ChangeRerankClipAdapter, tiny_clip: dict[str, str]) -> None:
+def test_weights_load_exactly(adapter: ChangeRerankClipAdapter, tiny_clip_options: dict[str, str]) -> None:
     from safetensors.torch import load_file
 
-    saved = load_file(tiny_clip["weights"])
+    saved = load_file(tiny_clip_options["weights"])
     for name, tensor in adapter.model.state_dict().items():
         assert torch.equal(tensor, saved[name]), name
 
@@ -87,8 +63,8 @@ def test_query_changes_the_scores(adapter: ChangeRerankClipAdapter) -> None:
     assert not np.array_equal(one.scores, two.scores)
 
 
-def test_cd_siamese_proposals(tiny_clip: dict[str, str]) -> None:
-    instance = ChangeRerankClipAdapter(**tiny_clip, proposals="cd-siamese", max_proposals=3)
+def test_cd_siamese_proposals(tiny_clip_options: dict[str, str]) -> None:
+    instance = ChangeRerankClipAdapter(**tiny_clip_options, proposals="cd-siamese", max_proposals=3)
     instance.load("cpu")
     for prediction, pair in zip(instance.predict(varied_pairs()), varied_pairs(), strict=True):
         assert_valid(prediction, pair)

@@ -46,7 +46,7 @@ def test_committed_checkpoint_reproduces_its_reference_val_score(
     synth = provenance["config"]["task_options"]
     assert synth.get("max_val_pairs") is None, "the reference pairs are the first val pairs of the full split"
     root = tmp_path / "val"
-    generate_dataset(root, SynthConfig(seed=0, n_train=0, n_val=70, n_test=0))
+    generate_dataset(root, SynthConfig(version=1, seed=0, n_train=0, n_val=70, n_test=0))
     pairs = change_pairs(root, "val")[: len(reference)]
     assert [pair.pair_id for pair in pairs] == reference
     tp = fp = fn = 0

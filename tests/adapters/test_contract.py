@@ -1,8 +1,11 @@
 """The adapter contract, checked for every registered adapter (built-in and plugin alike).
 
 Parametrized over the registry, as timm does for its models: a new adapter is tested by adding
-it, without new test code. An adapter whose `load` raises AdapterUnavailable is skipped with its
-reason. Set IDG_HARNESS_TEST_DEVICE (default cpu) to load adapters elsewhere.
+it, without new test code. Adapters that need weights get tiny random ones built here
+(tests/adapters/tiny_weights.py), so each is loaded through its real path; a family whose package
+is missing here is skipped with the command that installs it. A built-in adapter that is still
+unavailable fails; a plugin adapter that is unavailable is skipped with its reason. Set
+IDG_HARNESS_TEST_DEVICE (default cpu) to load adapters elsewhere.
 """
 
 from __future__ import annotations
@@ -17,19 +20,42 @@ from PIL import Image
 from adapters import registry
 from adapters.base import Adapter, AdapterInputError, AdapterUnavailable, PairInput
 from tests.adapters.prediction_checks import assert_same, assert_valid
+from tests.adapters.tiny_weights import FAMILY_BUILDERS
 
 ADAPTER_NAMES = registry.available_names()
 DEVICE = os.environ.get("IDG_HARNESS_TEST_DEVICE", "cpu")
 
 
-@pytest.fixture(scope="module", params=ADAPTER_NAMES)
+def _marks(name: str) -> list[pytest.MarkDecorator]:
+    family = registry.family_of(name)
+    if family == "gdino-official":
+        return [pytest.mark.slow]
+    if family == "mmdet-gdino":
+        return [pytest.mark.mmdet]  # `pytest -m mmdet` runs them after `make mmdet`
+    return []
+
+
+def _tiny_weights(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Options pointing `name` at tiny random weights, or {} when it needs none."""
+    family = registry.family_of(name)
+    if family in FAMILY_BUILDERS:
+        return request.getfixturevalue("tiny_grounder_options")(family)
+    if family == "cd-rerank-clip":
+        return request.getfixturevalue("tiny_clip_options")
+    return {}
+
+
+@pytest.fixture(scope="module", params=[pytest.param(n, marks=_marks(n)) for n in ADAPTER_NAMES])
 def adapter(request: pytest.FixtureRequest) -> Adapter:
-    """Each registered adapter with default options, loaded once per module."""
-    instance = registry.create_adapter(request.param)
+    """Each registered adapter with default options (plus tiny weights where needed), loaded once per module."""
+    instance = registry.create_adapter(request.param, **_tiny_weights(request.param, request))
     try:
         instance.load(DEVICE)
     except AdapterUnavailable as exc:
-        pytest.skip(f"{request.param} unavailable: {exc.reason} (to enable: {exc.how_to_enable})")
+        message = f"{request.param} unavailable: {exc.reason} (to enable: {exc.how_to_enable})"
+        if type(instance).__module__ in registry.BUILTIN_MODULES:
+            pytest.fail(f"built-in {message}")
+        pytest.skip(message)
     return instance
 
 

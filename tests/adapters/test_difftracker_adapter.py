@@ -28,7 +28,7 @@ def first_val_queries(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # Pair seeds derive from (seed, split, index): the first val pairs of a short split are those
     # of the full DiffGround-Synth the checkpoints were validated on.
     root = tmp_path_factory.mktemp("val") / "synth"
-    generate_dataset(root, SynthConfig(seed=0, n_train=0, n_val=90, n_test=0))
+    generate_dataset(root, SynthConfig(version=1, seed=0, n_train=0, n_val=90, n_test=0))
     return root
 
 

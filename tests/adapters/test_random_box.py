@@ -1,4 +1,5 @@
-"""random-box is seeded per (seed, sample id): reproducible across processes, varied across samples."""
+"""random-box is seeded by (seed, query, pixels of A and B): reproducible across processes and sample ids,
+varied across pairs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from adapters.base import PairInput
 from adapters.random_box import RandomBoxAdapter
 
 
@@ -20,18 +23,35 @@ def test_k_boxes_with_descending_scores(pair_factory) -> None:
     assert (widths >= 0.05 * 64 - 1e-9).all() and (widths <= 0.5 * 64 + 1e-9).all()
 
 
-def test_depends_on_seed_and_sample_id_only(pair_factory) -> None:
+def test_depends_on_seed_and_content_only(pair_factory) -> None:
     pair = pair_factory("p", (64, 48), [], [])
-    same_id_other_images = pair_factory("p", (64, 48), [((0, 0, 9, 9), (255, 0, 0))], [], query="other")
     base = RandomBoxAdapter().predict([pair])[0].boxes
-    np.testing.assert_array_equal(RandomBoxAdapter().predict([same_id_other_images])[0].boxes, base)
+    # The same content under another id: the prediction cache would serve one answer for both.
+    np.testing.assert_array_equal(RandomBoxAdapter().predict([pair_factory("q", (64, 48), [], [])])[0].boxes, base)
     assert not np.array_equal(RandomBoxAdapter(seed=1).predict([pair])[0].boxes, base)
-    assert not np.array_equal(RandomBoxAdapter().predict([pair_factory("q", (64, 48), [], [])])[0].boxes, base)
+    red = [((0, 0, 9, 9), (255, 0, 0))]
+    others = {
+        "query": pair_factory("p", (64, 48), [], [], query="other"),
+        "image A": pair_factory("p", (64, 48), red, []),
+        "image B": pair_factory("p", (64, 48), [], red),
+    }
+    for what, other in others.items():
+        assert not np.array_equal(RandomBoxAdapter().predict([other])[0].boxes, base), f"{what} is not in the seed"
 
 
-def test_same_boxes_in_a_fresh_process(pair_factory) -> None:
+def test_image_shape_is_in_the_seed(scene) -> None:
+    # 8x6 and 6x8 images of one colour have the same pixel bytes; their boxes must still differ.
+    wide, tall = scene((8, 6)), scene((6, 8))
+    assert wide.tobytes() == tall.tobytes()
+    (a,) = RandomBoxAdapter().predict([PairInput("p", wide, wide, "")])
+    (b,) = RandomBoxAdapter().predict([PairInput("p", tall, tall, "")])
+    assert not np.array_equal(a.boxes / [8, 6, 8, 6], b.boxes / [6, 8, 6, 8])
+
+
+def test_same_boxes_in_a_fresh_process() -> None:
     # Guards against seeding from Python's hash(), which is salted per process.
-    (prediction,) = RandomBoxAdapter().predict([pair_factory("sample-42", (64, 48), [], [])])
+    image = Image.new("RGB", (64, 48))
+    (prediction,) = RandomBoxAdapter().predict([PairInput("sample-42", image, image, "")])
     script = (
         "import json; from PIL import Image; from adapters.base import PairInput;"
         "from adapters.random_box import RandomBoxAdapter;"

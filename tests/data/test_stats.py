@@ -54,3 +54,31 @@ def test_stats_of_a_generated_dataset(synth_tiny):
     assert stats["n_samples"] == report.total_queries
     assert stats["query_check"]["rewritten"] == report.rewritten
     assert sum(row["total"] for row in stats["counts"].values()) == report.total_queries
+
+
+def _worded(i: int, split: str, frame: str, lexicon: list[str], phrasing: str) -> Sample:
+    attrs = {"frame": frame, "lexicon": lexicon, "phrasing": phrasing}
+    return Sample(f"w{i}", f"q{i}", split, "a.png", "b.png", "the leftmost change", (0, 0, 10, 10), "add",
+                  attributes=attrs)  # fmt: skip
+
+
+def test_phrasing_coverage_and_train_test_novel_overlap():
+    info = {"language": {"inventory": {"frames": {"seen": 4, "novel": 2}, "lexicon": {"seen": 10, "novel": 3}}}}
+    clean = [
+        _worded(0, "train", "imp.box", ["colour.red#0", "noun.change#0"], "seen"),
+        _worded(1, "train", "q.where", ["colour.red#1"], "seen"),
+        _worded(2, "test-novel", "imp.draw", ["colour.red#3"], "novel"),
+    ]
+    stats = compute_stats(clean, info)["phrasing"]
+    assert stats["per_split"]["train"] == {
+        "phrasing": {"seen": 2}, "frames_used": 2, "frames_available": 4, "lexicon_used": 3, "lexicon_available": 10,
+    }  # fmt: skip
+    assert stats["per_split"]["test-novel"]["frames_available"] == 2
+    assert stats["overlap"] == {"between": ["train", "test-novel"], "frames": [], "lexicon": []}
+    leaky = clean + [_worded(3, "test-novel", "imp.box", ["colour.red#1"], "novel")]
+    overlap = compute_stats(leaky, info)["phrasing"]["overlap"]
+    assert overlap["frames"] == ["imp.box"] and overlap["lexicon"] == ["colour.red#1"]
+    console = Console(record=True, width=120)
+    render_stats(compute_stats(leaky, info), console)
+    assert "leaked" in console.export_text()
+    assert compute_stats(SAMPLES, {})["phrasing"] is None

@@ -10,7 +10,9 @@ import pytest
 from harness.data.manifest import dataset_fingerprint, read_dataset_info, read_manifest
 from harness.data.synth import DatasetExistsError, SynthConfig, generate_dataset
 
-TINY = dict(n_train=12, n_val=6, n_test=12, min_size=256, max_size=320)  # as conftest's synth_tiny
+TINY = dict(
+    n_train=12, n_val=6, n_test=12, n_test_novel=0, n_test_robust=0, min_size=256, max_size=320
+)  # as conftest's synth_tiny
 
 
 def all_file_bytes(root: Path) -> dict[str, bytes]:
@@ -67,7 +69,11 @@ def test_manifest_validates_and_dataset_info_is_complete(synth_tiny):
     assert info["generator"]["seed"] == 0 and info["generator"]["config"]["n_train"] == TINY["n_train"]
     assert "workers" not in info["generator"]["config"]
     assert info["splits"]["val"] == {"queries": TINY["n_val"], "pairs": report.pairs_per_split["val"]}
-    assert info["query_check"] == {"rewritten": report.rewritten, "dropped": report.dropped, "trimmed": report.trimmed}
+    check = {"rewritten": report.rewritten, "dropped": report.dropped, "trimmed": report.trimmed}
+    assert info["query_check"] == {**check, "per_split": report.query_check_per_split}
+    for key, total in check.items():
+        assert sum(row[key] for row in info["query_check"]["per_split"].values()) == total
+    assert info["version"] == info["generator"]["version"] == "2.0.0"
     assert info["fingerprint"] == dataset_fingerprint(root)
     assert "timestamp" not in json.dumps(info).lower()
 
@@ -120,8 +126,9 @@ def test_config_rejects_bad_values():
 
 
 def test_empty_split_is_allowed(tmp_path):
-    report = generate_dataset(
-        tmp_path / "e", SynthConfig(seed=0, n_train=5, n_val=0, n_test=0, min_size=256, max_size=256)
+    config = SynthConfig(
+        seed=0, n_train=5, n_val=0, n_test=0, n_test_novel=0, n_test_robust=0, min_size=256, max_size=256
     )
-    assert report.queries_per_split == {"train": 5, "val": 0, "test": 0}
+    report = generate_dataset(tmp_path / "e", config)
+    assert report.queries_per_split == {"train": 5, "val": 0, "test": 0, "test-novel": 0, "test-robust": 0}
     assert all(p.stat().st_size > 0 for p in Path(tmp_path / "e").rglob("*.png"))

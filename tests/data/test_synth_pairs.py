@@ -70,6 +70,7 @@ def test_box_is_the_tight_union_of_footprints():
         backdrop = render_background(pair.background, pair.width, pair.height)
         scene_a, scene_b = render_scene(backdrop, pair.objects_a), render_scene(backdrop, pair.objects_b)
         assert np.array_equal(pair.image_a, scene_a.image)
+        assert np.array_equal(pair.image_b, scene_b.image)  # B is re-composited only where edited
         for difference in pair.differences:
             label = difference.edit.uid + 1
             footprint = (scene_a.id_map == label) | (scene_b.id_map == label)

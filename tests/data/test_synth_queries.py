@@ -108,7 +108,10 @@ def test_default_queries_avoid_the_target_category(synth_medium):
 
 
 def test_category_names_appear_when_allowed(tmp_path):
-    config = SynthConfig(seed=4, n_train=60, n_val=0, n_test=0, min_size=256, max_size=320, allow_category_names=True)
+    config = SynthConfig(
+        seed=4, n_train=60, n_val=0, n_test=0, n_test_novel=0, n_test_robust=0, min_size=256, max_size=320,
+        allow_category_names=True,
+    )  # fmt: skip
     generate_dataset(tmp_path, config)
     samples = read_manifest(tmp_path).samples
     assert _category_mentions(samples) > 0

@@ -80,7 +80,7 @@ def test_classes_on_the_tiny_dataset_use_target_boxes_without_masks(tiny_dataset
 @pytest.fixture(scope="module")
 def synth_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("synth") / "ds"
-    generate_dataset(root, SynthConfig(n_train=0, n_val=0, n_test=12, max_size=256))
+    generate_dataset(root, SynthConfig(n_train=0, n_val=0, n_test=12, n_test_novel=0, n_test_robust=0, max_size=256))
     return root
 
 

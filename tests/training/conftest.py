@@ -44,5 +44,8 @@ def write_config(path: Path, **overrides) -> Path:
 def tiny_synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """8 train and 6 val queries (a few pairs each) of 128 px DiffGround-Synth."""
     root = tmp_path_factory.mktemp("synth") / "tiny-synth"
-    generate_dataset(root, SynthConfig(seed=3, n_train=8, n_val=6, n_test=0, min_size=128, max_size=128))
+    generate_dataset(
+        root,
+        SynthConfig(seed=3, n_train=8, n_val=6, n_test=0, n_test_novel=0, n_test_robust=0, min_size=128, max_size=128),
+    )
     return root

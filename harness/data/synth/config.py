@@ -6,9 +6,23 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 GENERATOR_NAME = "diffground-synth"
-GENERATOR_VERSION = "1.0.0"
 DATASET_NAME = "DiffGround-Synth"
-SPLITS: tuple[str, ...] = ("train", "val", "test")
+# Full version string of each generator version (SynthConfig.version); recorded in dataset.json.
+VERSIONS: dict[int, str] = {1: "1.0.0", 2: "2.0.0"}
+LATEST_VERSION = 2
+GENERATOR_VERSION = VERSIONS[LATEST_VERSION]
+# Version 1 has train/val/test. Version 2 adds test-novel (pairs drawn like test, queries worded only
+# with the held-out frames and lexicon entries) and test-robust (B re-rendered with camera nuisance).
+SPLITS_V1: tuple[str, ...] = ("train", "val", "test")
+SPLITS_V2: tuple[str, ...] = ("train", "val", "test", "test-novel", "test-robust")
+SPLITS: tuple[str, ...] = SPLITS_V2
+NOVEL_SPLIT = "test-novel"
+ROBUST_SPLIT = "test-robust"
+# The fields version 1 knew, in its order: its dataset.json records exactly these.
+V1_FIELDS: tuple[str, ...] = (
+    "seed", "n_train", "n_val", "n_test", "min_size", "max_size", "robust", "allow_category_names",
+    "min_objects", "max_objects", "min_differences", "max_differences", "png_compress_level",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -29,13 +43,22 @@ class SynthConfig:
     min_differences: int = 2
     max_differences: int = 4
     png_compress_level: int = 1
+    # Generator version: 2 (default) or 1, which reproduces the 1.0.0 files byte for byte and
+    # ignores the fields below (it has no test-novel / test-robust splits).
+    version: int = LATEST_VERSION
+    n_test_novel: int = 500
+    n_test_robust: int = 500
+    # Share of train pairs re-rendered with the test-robust nuisance (0 = clean train, 1 = all robust).
+    robust_train_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not 128 <= self.min_size <= self.max_size:
             raise ValueError(
                 f"need 128 <= min_size <= max_size, got min_size={self.min_size}, max_size={self.max_size}"
             )
-        for name in ("n_train", "n_val", "n_test"):
+        if self.version not in VERSIONS:
+            raise ValueError(f"version must be one of {sorted(VERSIONS)}, got {self.version}")
+        for name in ("n_train", "n_val", "n_test", "n_test_novel", "n_test_robust"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.workers < 1:
@@ -46,14 +69,37 @@ class SynthConfig:
             raise ValueError(
                 f"need 1 <= min_differences <= max_differences, got {self.min_differences}..{self.max_differences}"
             )
+        if not 0.0 <= self.robust_train_fraction <= 1.0:
+            raise ValueError(f"robust_train_fraction must be in [0, 1], got {self.robust_train_fraction}")
+        if self.version == 1 and self.robust_train_fraction > 0:
+            raise ValueError("robust_train_fraction needs version 2 (version 1 has no robust train pairs)")
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        return SPLITS_V1 if self.version == 1 else SPLITS_V2
+
+    @property
+    def version_string(self) -> str:
+        return VERSIONS[self.version]
 
     def quota(self, split: str) -> int:
-        return {"train": self.n_train, "val": self.n_val, "test": self.n_test}[split]
+        return {
+            "train": self.n_train,
+            "val": self.n_val,
+            "test": self.n_test,
+            NOVEL_SPLIT: self.n_test_novel,
+            ROBUST_SPLIT: self.n_test_robust,
+        }[split]
 
     def identity(self) -> dict[str, Any]:
-        """The fields that determine the data (all but `workers`): recorded in dataset.json."""
+        """The fields that determine the data (all but `workers`): recorded in dataset.json.
+
+        Version 1 records its own fields only, so its dataset.json is the 1.0.0 one.
+        """
         out = asdict(self)
         del out["workers"]
+        if self.version == 1:
+            return {name: out[name] for name in V1_FIELDS}
         return out
 
 
@@ -68,6 +114,8 @@ class SynthReport:
     dropped: int = 0
     trimmed: int = 0
     templates_used: dict[str, int] = field(default_factory=dict)
+    frames_used: dict[str, int] = field(default_factory=dict)  # version 2 only
+    query_check_per_split: dict[str, dict[str, int]] = field(default_factory=dict)
     elapsed_s: float = 0.0
     queries_per_second: float = 0.0
 

@@ -65,6 +65,7 @@ class Landmark:
     attrs: ObjectAttrs
     box: tuple[float, float, float, float]
     phrase: str
+    order: tuple[str, ...] = ()  # the attributes `phrase` names, in order (see unique_order)
 
     @property
     def cx(self) -> float:
@@ -92,11 +93,17 @@ class SceneContext:
         return [d for d in self.differences if d.key != target.key]
 
 
-def unique_phrase(attrs: ObjectAttrs, all_objects: list[ObjectAttrs]) -> str | None:
-    """Shortest phrase (e.g. "large striped red disc") that no other object in the scene shares."""
+def unique_order(attrs: ObjectAttrs, all_objects: list[ObjectAttrs]) -> tuple[str, ...] | None:
+    """Shortest attribute list (e.g. size, texture, colour, shape) no other object in the scene shares."""
     for order in LANDMARK_ATTRIBUTE_ORDERS:
         key = tuple(getattr(attrs, a) for a in order)
         matches = sum(1 for o in all_objects if tuple(getattr(o, a) for a in order) == key)
         if matches == 1:
-            return " ".join(attrs.word(a) for a in order)
+            return order
     return None
+
+
+def unique_phrase(attrs: ObjectAttrs, all_objects: list[ObjectAttrs]) -> str | None:
+    """Shortest phrase (e.g. "large striped red disc") that no other object in the scene shares."""
+    order = unique_order(attrs, all_objects)
+    return None if order is None else " ".join(attrs.word(a) for a in order)

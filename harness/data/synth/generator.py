@@ -3,7 +3,8 @@
 Each split gets pairs `<split>-00000, -00001, ...` until its query quota is met; the surplus
 queries of the last pair are trimmed (counted), so every split holds exactly its quota.
 Pair k of a split is drawn from SeedSequence(seed, spawn_key=(split, k)), so the bytes do not
-depend on the number of worker processes.
+depend on the number of worker processes. Version 2 draws camera nuisance (test-robust, robust
+train pairs, `robust`) from SeedSequence(seed, spawn_key=(split, k, 1)), a stream of its own.
 """
 
 from __future__ import annotations
@@ -33,19 +34,22 @@ from harness.data.synth.backgrounds import PHOTO_TEXTURE_PROVENANCE
 from harness.data.synth.config import (
     DATASET_NAME,
     GENERATOR_NAME,
-    GENERATOR_VERSION,
-    SPLITS,
+    NOVEL_SPLIT,
+    ROBUST_SPLIT,
+    SPLITS_V2,
     SynthConfig,
     SynthReport,
 )
+from harness.data.synth.held_out import inventory, novel_frame_ids
 from harness.data.synth.pair import MIN_MASK_PIXELS, SynthPair, build_pair
 from harness.data.synth.pair import __doc__ as BOX_RULE
-from harness.data.synth.png_encoding import encode_png
+from harness.data.synth.png_encoding import FILTER_NONE, FILTER_UP, encode_png
 from harness.data.synth.scene import SceneObject
 from harness.errors import HarnessError
 
 SOURCE = "diffground-synth"
-SPLIT_CODES = {split: code for code, split in enumerate(SPLITS)}
+# Version 1's splits keep their codes (train 0, val 1, test 2), so both versions draw the same scenes.
+SPLIT_CODES = {split: code for code, split in enumerate(SPLITS_V2)}
 OUTPUT_DIRS = ("images", "masks")
 
 
@@ -69,14 +73,35 @@ def pair_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(SPLIT_CODES[split], index)))
 
 
+def nuisance_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(SPLIT_CODES[split], index, 1)))
+
+
 def _describe(obj: SceneObject | None) -> dict[str, str] | None:
     return None if obj is None else obj.attributes()
+
+
+def _build(seed: int, split: str, index: int, config: SynthConfig) -> SynthPair:
+    """Pair `index` of `split`: version 1 as it always was; version 2 with its phrasing and nuisance."""
+    rng = pair_rng(seed, split, index)
+    if config.version == 1:
+        return build_pair(rng, config)
+    nuisance = nuisance_rng(seed, split, index)
+    # The share test draws first from the nuisance stream, so it never moves the scene's draws.
+    robust = (
+        config.robust
+        or split == ROBUST_SPLIT
+        or (split == "train" and config.robust_train_fraction > 0 and nuisance.random() < config.robust_train_fraction)
+    )
+    phrasing = "novel" if split == NOVEL_SPLIT else "seen"
+    return build_pair(rng, config, nuisance_rng=nuisance if robust else None, phrasing=phrasing)
 
 
 def encode_pair(job: tuple[int, str, int, SynthConfig]) -> EncodedPair:
     """Build and encode pair `index` of `split` (top-level so worker processes can run it)."""
     seed, split, index, config = job
-    pair: SynthPair = build_pair(pair_rng(seed, split, index), config)
+    pair = _build(seed, split, index, config)
+    row_filter = FILTER_UP if config.version == 1 else FILTER_NONE
     pair_id = f"{split}-{index:05d}"
     image_a = f"images/{pair_id}_a.png"
     if pair.robust is not None:
@@ -86,8 +111,9 @@ def encode_pair(job: tuple[int, str, int, SynthConfig]) -> EncodedPair:
         b_bytes = buffer.getvalue()
     else:
         image_b = f"images/{pair_id}_b.png"
-        b_bytes = encode_png(pair.image_b, config.png_compress_level)
-    encoded = EncodedPair(pair_id, {image_a: encode_png(pair.image_a, config.png_compress_level), image_b: b_bytes})
+        b_bytes = encode_png(pair.image_b, config.png_compress_level, row_filter)
+    a_bytes = encode_png(pair.image_a, config.png_compress_level, row_filter)
+    encoded = EncodedPair(pair_id, {image_a: a_bytes, image_b: b_bytes})
     for k, difference in enumerate(pair.differences):
         choice = difference.query
         if choice is None or choice.candidate is None:
@@ -97,9 +123,11 @@ def encode_pair(job: tuple[int, str, int, SynthConfig]) -> EncodedPair:
         sample_id = f"{pair_id}-d{k}"
         mask_path = f"masks/{sample_id}.png"
         edit = difference.edit
-        attributes = {
-            "template": choice.candidate.template_id,
-            "template_family": choice.candidate.family,
+        if config.version == 1:
+            attributes = {"template": choice.candidate.template_id, "template_family": choice.candidate.family}
+        else:
+            attributes = choice.candidate.attributes()
+        attributes |= {
             "target_before": _describe(edit.before),
             "target_after": _describe(edit.after),
             "n_differences": len(pair.differences),
@@ -127,12 +155,12 @@ def encode_pair(job: tuple[int, str, int, SynthConfig]) -> EncodedPair:
             )
         )
         mask_pixels = difference.mask.view(np.uint8) * np.uint8(255)
-        encoded.masks.append((mask_path, encode_png(mask_pixels, config.png_compress_level)))
+        encoded.masks.append((mask_path, encode_png(mask_pixels, config.png_compress_level, row_filter)))
     return encoded
 
 
 def _generator_identity(config: SynthConfig) -> dict:
-    return {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "seed": config.seed, "config": config.identity()}
+    return {"name": GENERATOR_NAME, "version": config.version_string, "seed": config.seed, "config": config.identity()}
 
 
 def _prepare_out_dir(out_dir: Path, config: SynthConfig, overwrite: bool) -> None:
@@ -189,10 +217,21 @@ def _write_pair(out_dir: Path, encoded: EncodedPair, keep: int) -> None:
         (out_dir / rel).write_bytes(data)
 
 
-def _dataset_info(config: SynthConfig, report: SynthReport) -> dict:
+def _language_info(report: SynthReport) -> dict:
+    """Version 2's phrasing facts: what each phrasing may use and which frames were used."""
     return {
+        "phrasing": {"seen": "train, val, test, test-robust", "novel": NOVEL_SPLIT},
+        "inventory": inventory(),
+        "novel_frames": sorted(novel_frame_ids()),
+        "held_out_rule": "docs/diffground-synth.md; harness/data/synth/held_out.py",
+        "frames_used": dict(sorted(report.frames_used.items())),
+    }
+
+
+def _dataset_info(config: SynthConfig, report: SynthReport) -> dict:
+    info = {
         "name": DATASET_NAME,
-        "version": GENERATOR_VERSION,
+        "version": config.version_string,
         "licence": {
             "data": "CC0-1.0",
             "note": "Generated images, masks and queries are dedicated to the public domain (CC0-1.0). "
@@ -204,11 +243,15 @@ def _dataset_info(config: SynthConfig, report: SynthReport) -> dict:
         "min_mask_pixels": MIN_MASK_PIXELS,
         "splits": {
             split: {"queries": report.queries_per_split[split], "pairs": report.pairs_per_split[split]}
-            for split in SPLITS
+            for split in config.splits
         },
         "query_check": {"rewritten": report.rewritten, "dropped": report.dropped, "trimmed": report.trimmed},
         "templates_used": dict(sorted(report.templates_used.items())),
     }
+    if config.version >= 2:
+        info["query_check"]["per_split"] = report.query_check_per_split
+        info["language"] = _language_info(report)
+    return info
 
 
 def _fill_split(
@@ -225,19 +268,26 @@ def _fill_split(
     quota = config.quota(split)
     tally = report.queries_per_split
     tally[split] = pairs = 0
+    check = report.query_check_per_split.setdefault(split, {"rewritten": 0, "dropped": 0, "trimmed": 0})
     encoded_pairs = _encoded_pairs(config, split, pool, lambda: quota - tally[split])
     try:
         for encoded in encoded_pairs if quota > 0 else ():
             report.rewritten += encoded.rewritten
             report.dropped += encoded.dropped
+            check["rewritten"] += encoded.rewritten
+            check["dropped"] += encoded.dropped
             if not encoded.samples:
                 continue
             keep = min(len(encoded.samples), quota - tally[split])
             report.trimmed += len(encoded.samples) - keep
+            check["trimmed"] += len(encoded.samples) - keep
             _write_pair(out_dir, encoded, keep)
             for sample in encoded.samples[:keep]:
                 template_id = sample.attributes["template"]
                 report.templates_used[template_id] = report.templates_used.get(template_id, 0) + 1
+                frame = sample.attributes.get("frame")
+                if frame is not None:
+                    report.frames_used[frame] = report.frames_used.get(frame, 0) + 1
             samples.extend(encoded.samples[:keep])
             tally[split] += keep
             pairs += 1
@@ -265,11 +315,11 @@ def generate_dataset(
     _prepare_out_dir(out_dir, config, overwrite)
     started = time.perf_counter()
     report = SynthReport(out_dir=str(out_dir))
-    total = sum(config.quota(split) for split in SPLITS)
+    total = sum(config.quota(split) for split in config.splits)
     samples: list[Sample] = []
     pool = multiprocessing.get_context("spawn").Pool(config.workers) if config.workers > 1 else None
     try:
-        for split in SPLITS:
+        for split in config.splits:
             _fill_split(out_dir, config, split, pool, report, samples, progress, total)
     except BaseException:
         if pool is not None:

@@ -8,6 +8,11 @@ The change mask holds the pixels of that union where A and B actually differ (25
 always lies inside the box. In robust mode both go through B's misregistration warp.
 """
 
+# This docstring is the box rule that dataset.json records, so it stays as version 1 wrote it.
+# Version 2 draws the scene exactly as version 1 (same random stream, so the same pixels for the
+# same seed, split and index), words its queries with query_choice.py, and applies camera nuisance
+# (nuisance.py, boxes and masks warped alike) from a separate stream when asked.
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,15 +21,20 @@ import numpy as np
 
 from harness.data.synth.backgrounds import BackgroundSpec, draw_background_spec, render_background
 from harness.data.synth.config import SynthConfig
-from harness.data.synth.descriptors import DifferenceDescriptor, Landmark, ObjectAttrs, SceneContext, unique_phrase
+from harness.data.synth.descriptors import DifferenceDescriptor, Landmark, ObjectAttrs, SceneContext, unique_order
 from harness.data.synth.edits import PlannedEdit, plan_edits
+from harness.data.synth.nuisance import NuisanceParams, draw_nuisance, render_nuisance
 from harness.data.synth.query_check import QueryChoice, choose_query
+from harness.data.synth.query_choice import choose_worded_query
 from harness.data.synth.robust import RobustParams, draw_robust_params, perturb_image, warp_mask
-from harness.data.synth.scene import RenderedScene, SceneObject, layout_scene, render_scene
+from harness.data.synth.scene import RenderedScene, SceneObject, layout_scene, render_edited, render_scene
 
 # A difference must change at least this many pixels, or the pair is drawn again.
 MIN_MASK_PIXELS = 24
 PAIR_ATTEMPTS = 50
+# Nuisance draws tried on one scene before the scene is drawn again (a warp can push a small
+# change mask under MIN_MASK_PIXELS).
+NUISANCE_ATTEMPTS = 5
 
 
 class PairGenerationError(RuntimeError):
@@ -37,6 +47,7 @@ class SynthDifference:
     box: tuple[float, float, float, float]
     mask: np.ndarray  # bool (H, W) in B's (final) frame
     query: QueryChoice | None = None
+    footprint: np.ndarray | None = None  # bool (H, W): the union the box is drawn around
 
 
 @dataclass
@@ -49,7 +60,7 @@ class SynthPair:
     image_a: np.ndarray  # uint8 (H, W, 3)
     image_b: np.ndarray  # uint8 (H, W, 3); perturbed in robust mode
     differences: list[SynthDifference] = field(default_factory=list)
-    robust: RobustParams | None = None
+    robust: RobustParams | NuisanceParams | None = None
 
 
 def tight_box(mask: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -90,8 +101,8 @@ def _draw_scenes(rng: np.random.Generator, config: SynthConfig) -> SynthPair | N
         return None
     backdrop = render_background(background, width, height)
     scene_a = render_scene(backdrop, objects_a)
-    scene_b = render_scene(backdrop, objects_b)
-    robust = draw_robust_params(rng) if config.robust else None
+    scene_b = render_edited(scene_a, backdrop, objects_b, [edit.region for edit in edits])
+    robust = draw_robust_params(rng) if config.robust and config.version == 1 else None
     image_b = perturb_image(scene_b.image, robust) if robust else scene_b.image
     differences = []
     for edit in edits:
@@ -101,7 +112,7 @@ def _draw_scenes(rng: np.random.Generator, config: SynthConfig) -> SynthPair | N
         box = tight_box(union)
         if box is None or int(mask.sum()) < MIN_MASK_PIXELS:
             return None
-        differences.append(SynthDifference(edit, box, mask))
+        differences.append(SynthDifference(edit, box, mask, footprint=union))
     return SynthPair(width, height, background, objects_a, objects_b, scene_a.image, image_b, differences, robust)
 
 
@@ -120,16 +131,49 @@ def scene_context(pair: SynthPair, allow_category_names: bool) -> SceneContext:
     states = [_attrs(o) for o in pair.objects_a] + [_attrs(d.edit.after) for d in pair.differences if d.edit.after]
     landmarks = []
     for obj in unchanged:
-        phrase = unique_phrase(_attrs(obj), states)
-        if phrase is not None:
-            landmarks.append(Landmark(_attrs(obj), tuple(float(v) for v in obj.patch), phrase))
+        attrs = _attrs(obj)
+        order = unique_order(attrs, states)
+        if order is not None:
+            phrase = " ".join(attrs.word(a) for a in order)
+            landmarks.append(Landmark(attrs, tuple(float(v) for v in obj.patch), phrase, order))
     return SceneContext(pair.width, pair.height, descriptors, tuple(landmarks), allow_category_names)
 
 
-def build_pair(rng: np.random.Generator, config: SynthConfig) -> SynthPair:
-    """Draw scenes until one is valid, then choose (and check) one query per difference."""
+def _with_nuisance(pair: SynthPair, rng: np.random.Generator) -> SynthPair | None:
+    """`pair` with B re-rendered under camera nuisance, its boxes and masks warped alike, or None
+    when no draw keeps every change mask at MIN_MASK_PIXELS or more."""
+    for _ in range(NUISANCE_ATTEMPTS):
+        params = draw_nuisance(rng)
+        differences = []
+        for difference in pair.differences:
+            union = warp_mask(difference.footprint, params)
+            mask = warp_mask(difference.mask, params)
+            box = tight_box(union)
+            if box is None or int(mask.sum()) < MIN_MASK_PIXELS:
+                break
+            differences.append(SynthDifference(difference.edit, box, mask, footprint=union))
+        else:
+            image_b = render_nuisance(pair.image_b, params, rng)
+            return SynthPair(pair.width, pair.height, pair.background, pair.objects_a, pair.objects_b,
+                             pair.image_a, image_b, differences, params)  # fmt: skip
+    return None
+
+
+def build_pair(
+    rng: np.random.Generator,
+    config: SynthConfig,
+    nuisance_rng: np.random.Generator | None = None,
+    phrasing: str = "seen",
+) -> SynthPair:
+    """Draw scenes until one is valid, then choose (and check) one query per difference.
+
+    Version 2 only: with `nuisance_rng`, B is re-rendered under camera nuisance (drawn from it);
+    `phrasing` is "seen" or "novel" (test-novel's held-out frames and words).
+    """
     for _ in range(PAIR_ATTEMPTS):
         pair = _draw_scenes(rng, config)
+        if pair is not None and nuisance_rng is not None:
+            pair = _with_nuisance(pair, nuisance_rng)
         if pair is not None:
             break
     else:
@@ -138,5 +182,8 @@ def build_pair(rng: np.random.Generator, config: SynthConfig) -> SynthPair:
         )
     ctx = scene_context(pair, config.allow_category_names)
     for descriptor, difference in zip(ctx.differences, pair.differences, strict=True):
-        difference.query = choose_query(descriptor, ctx, rng)
+        if config.version == 1:
+            difference.query = choose_query(descriptor, ctx, rng)
+        else:
+            difference.query = choose_worded_query(descriptor, ctx, rng, phrasing)
     return pair

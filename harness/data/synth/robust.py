@@ -1,4 +1,5 @@
-"""Robust mode: misregister image B (shift + small rotation), jitter its photometry, JPEG-compress it.
+"""Robust mode of generator version 1: misregister image B (shift + small rotation), jitter its
+brightness and contrast, JPEG-compress it. Version 2 uses nuisance.py, which reuses the warp here.
 
 Masks and footprints go through the same affine warp (nearest neighbour), so boxes stay in B's frame.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -14,6 +16,13 @@ from PIL import Image
 MAX_SHIFT_PX = 4.0
 MAX_ROTATION_DEG = 2.0
 JPEG_QUALITY_RANGE = (70, 92)
+
+
+class Misregistration(Protocol):
+    """What the warp reads: RobustParams here and NuisanceParams (nuisance.py) both have it."""
+
+    shift_px: tuple[float, float]
+    rotation_deg: float
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ def draw_robust_params(rng: np.random.Generator) -> RobustParams:
     )
 
 
-def _inverse_affine(params: RobustParams, width: int, height: int) -> tuple[float, ...]:
+def _inverse_affine(params: Misregistration, width: int, height: int) -> tuple[float, ...]:
     """PIL's AFFINE maps output to input: undo the shift, then the rotation about the centre."""
     theta = math.radians(params.rotation_deg)
     cos, sin = math.cos(theta), math.sin(theta)
@@ -58,8 +67,8 @@ def _inverse_affine(params: RobustParams, width: int, height: int) -> tuple[floa
     return (a, b, a * ox + b * oy + cx, d, e, d * ox + e * oy + cy)
 
 
-def perturb_image(image: np.ndarray, params: RobustParams) -> np.ndarray:
-    """Warped and photometrically jittered B (JPEG compression happens when it is saved)."""
+def warp_image(image: np.ndarray, params: Misregistration) -> np.ndarray:
+    """B shifted and rotated (bilinear); uncovered border pixels take the image's mean colour."""
     height, width = image.shape[:2]
     fill = tuple(int(v) for v in image.reshape(-1, 3).mean(axis=0))
     warped = Image.fromarray(image).transform(
@@ -69,12 +78,17 @@ def perturb_image(image: np.ndarray, params: RobustParams) -> np.ndarray:
         resample=Image.Resampling.BILINEAR,
         fillcolor=fill,
     )
-    pixels = np.asarray(warped, dtype=np.float32)
+    return np.asarray(warped)
+
+
+def perturb_image(image: np.ndarray, params: RobustParams) -> np.ndarray:
+    """Warped and photometrically jittered B (JPEG compression happens when it is saved)."""
+    pixels = warp_image(image, params).astype(np.float32)
     pixels = ((pixels - 128.0) * params.contrast + 128.0) * params.brightness
     return np.clip(pixels + 0.5, 0, 255).astype(np.uint8)
 
 
-def warp_mask(mask: np.ndarray, params: RobustParams) -> np.ndarray:
+def warp_mask(mask: np.ndarray, params: Misregistration) -> np.ndarray:
     """A boolean mask moved exactly like B's pixels (nearest neighbour, so subsets stay subsets)."""
     height, width = mask.shape
     warped = Image.fromarray(mask.astype(np.uint8) * 255).transform(

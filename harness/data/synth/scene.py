@@ -148,3 +148,31 @@ def render_scene(background: np.ndarray, objects: list[SceneObject]) -> Rendered
         region[...] = (blended + 0.5).astype(np.uint8)
         id_map[y0:y1, x0:x1][alpha[..., 0] >= FOOTPRINT_ALPHA] = obj.uid + 1
     return RenderedScene(image=image, id_map=id_map)
+
+
+def render_edited(
+    scene_a: RenderedScene, background: np.ndarray, objects_b: list[SceneObject], windows: list[Box]
+) -> RenderedScene:
+    """Scene B from scene A, compositing `objects_b` again only inside `windows` (the edited patches).
+
+    Outside the windows A and B hold the same objects in the same order, so their pixels agree;
+    inside, every object is composited over the background in B's order exactly as render_scene
+    does (same per-pixel arithmetic), so the result equals render_scene(background, objects_b).
+    """
+    image = scene_a.image.copy()
+    id_map = scene_a.id_map.copy()
+    for x0, y0, x1, y1 in windows:
+        image[y0:y1, x0:x1] = background[y0:y1, x0:x1]
+        id_map[y0:y1, x0:x1] = 0
+        for obj in objects_b:
+            ox0, oy0, ox1, oy1 = obj.patch
+            ix0, iy0, ix1, iy1 = max(x0, ox0), max(y0, oy0), min(x1, ox1), min(y1, oy1)
+            if ix0 >= ix1 or iy0 >= iy1:
+                continue
+            premultiplied, alpha = object_sprite(obj.shape, obj.colour, obj.texture, obj.side)
+            crop = (slice(iy0 - oy0, iy1 - oy0), slice(ix0 - ox0, ix1 - ox0))
+            region = image[iy0:iy1, ix0:ix1]
+            blended = region * (1.0 - alpha[crop]) + premultiplied[crop]
+            region[...] = (blended + 0.5).astype(np.uint8)
+            id_map[iy0:iy1, ix0:ix1][alpha[crop][..., 0] >= FOOTPRINT_ALPHA] = obj.uid + 1
+    return RenderedScene(image=image, id_map=id_map)

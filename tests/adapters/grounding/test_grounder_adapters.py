@@ -18,10 +18,10 @@ from adapters.base import Adapter, AdapterUnavailable, PairInput
 from adapters.grounder_adapter import GrounderAdapter
 from adapters.grounder_modes import MODES
 from tests.adapters.conftest import varied_pairs
-from tests.adapters.grounding.conftest import FAMILIES
 from tests.adapters.grounding.mmdet_requirement import require_mmdet
 from tests.adapters.prediction_checks import assert_same, assert_valid
 from tests.adapters.test_contract import degenerate_pairs
+from tests.adapters.tiny_weights import FAMILIES
 
 NAMES = [f"{family}-{mode}" for family in FAMILIES for mode in MODES]
 

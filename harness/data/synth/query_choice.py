@@ -1,0 +1,100 @@
+"""Choosing and wording one query per difference (version 2), checked to pick out only its target.
+
+As in version 1 (query_check.py): families in a seeded random order, meanings shuffled within
+each; a meaning that also fits another difference is *rewritten* (the next one is tried) and a
+difference no meaning singles out is *dropped*. The check runs on the meaning's predicate, which
+every wording of it shares, so the accepted text is unambiguous whichever frame and words it got.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from harness.data.synth.descriptors import DifferenceDescriptor, SceneContext
+from harness.data.synth.held_out import lexicon
+from harness.data.synth.lexicon import attribute_set
+from harness.data.synth.meanings import MEANINGS, Meaning, MeaningTemplate, Predicate
+from harness.data.synth.query_check import QueryChoice, picks_out_only
+from harness.data.synth.query_templates import FAMILIES
+from harness.data.synth.realize import word_query
+
+PHRASINGS: tuple[str, ...] = ("seen", "novel")
+
+
+@dataclass(frozen=True)
+class WordedQuery:
+    """An accepted query with what it was built from (all of it goes into the sample's attributes)."""
+
+    template_id: str
+    family: str
+    text: str
+    matches: Predicate
+    frame: str
+    frame_kind: str
+    entries: tuple[str, ...]
+    phrasing: str
+    cues: int
+
+    def attributes(self) -> dict:
+        return {
+            "template": self.template_id,
+            "template_family": self.family,
+            "frame": self.frame,
+            "frame_kind": self.frame_kind,
+            "lexicon": sorted(set(self.entries)),
+            "phrasing": self.phrasing,
+            "query_words": len(self.text.split()),
+            "cues": self.cues,
+        }
+
+
+@lru_cache(maxsize=64)
+def _category_words(shape: str) -> re.Pattern[str]:
+    """Every wording of a shape category, as whole words (plural allowed)."""
+    words = sorted((e.text for e in lexicon()[attribute_set("shape", shape)]), key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")s?(?![\w-])", re.IGNORECASE)
+
+
+def names_category(text: str, target: DifferenceDescriptor) -> bool:
+    """True when `text` names the target's shape in any of its wordings."""
+    return any(_category_words(shape).search(text) for shape in target.category_names)
+
+
+def choose_worded_query(
+    target: DifferenceDescriptor,
+    ctx: SceneContext,
+    rng: np.random.Generator,
+    phrasing: str = "seen",
+    meanings: dict[str, MeaningTemplate] | None = None,
+) -> QueryChoice:
+    """The first meaning that singles out `target` and can be worded in `phrasing`, worded."""
+    if phrasing not in PHRASINGS:
+        raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
+    meanings = MEANINGS if meanings is None else meanings
+    families = [f for f in FAMILIES if f != "category" or ctx.allow_category_names]
+    rejected_any = False
+    for family_index in rng.permutation(len(families)):
+        family = families[int(family_index)]
+        members = [m for m in meanings.values() if m.family == family]
+        for member_index in rng.permutation(len(members)):
+            found: Meaning | None = members[int(member_index)].build(target, ctx, rng)
+            if found is None:
+                continue
+            if not picks_out_only(found, target, ctx):
+                rejected_any = True
+                continue
+            wording = word_query(found.pattern_set, found.params, rng, phrasing == "novel", len(ctx.differences))
+            if wording is None:
+                continue
+            if not ctx.allow_category_names and names_category(wording.text, target):
+                continue
+            query = WordedQuery(
+                found.template_id, found.family, wording.text, found.matches, wording.frame.id,
+                wording.frame.kind, wording.entries, phrasing, found.cues,
+            )  # fmt: skip
+            return QueryChoice(query, rewritten=rejected_any)
+    return QueryChoice(None, rewritten=False)
