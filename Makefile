@@ -22,10 +22,14 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# test with the controls; test-novel (held-out phrasings) and test-robust (camera nuisance) without.
+# The run ids are fixed, so a second `make demo` resumes from the prediction cache.
 demo: install
 	@test -f $(DATASET)/manifest.jsonl || $(HARNESS) data synth --out $(DATASET) --workers 2
-	$(HARNESS) run --models all --split test --control all
-	$(HARNESS) report
+	$(HARNESS) run --models all --split test --control all --run-id demo-test --force
+	$(HARNESS) run --models all --split test-novel --run-id demo-test-novel --force
+	$(HARNESS) run --models all --split test-robust --run-id demo-test-robust --force
+	$(HARNESS) report results/demo-test results/demo-test-novel results/demo-test-robust
 	@echo "Leaderboard: leaderboards/leaderboard.md"
 
 # pytest exits 5 when it collected no tests: that is a broken suite, not a pass.

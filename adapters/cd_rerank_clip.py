@@ -13,15 +13,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import (
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from idg_adapters.checkpoint_files import (
     CheckpointError,
     load_matching_state_dict,
     load_state_dict,
     weights_path_problem,
     weights_sha256,
 )
-from adapters.registry import create_adapter, register
+from idg_adapters.registry import create_adapter, register
 
 PROPOSAL_ADAPTERS = ("pixel-diff", "cd-siamese")
 # CLIP's own preprocessing statistics (open_clip's OPENAI_DATASET_MEAN/STD).

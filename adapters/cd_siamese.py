@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import (
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from idg_adapters.checkpoint_files import (
     CheckpointError,
     load_matching_state_dict,
     load_state_dict,
@@ -24,8 +24,8 @@ from adapters.checkpoint_files import (
     weights_path_problem,
     weights_sha256,
 )
-from adapters.mask_boxes import mask_to_boxes
-from adapters.registry import register
+from idg_adapters.mask_boxes import mask_to_boxes
+from idg_adapters.registry import register
 
 DEFAULT_WEIGHTS = "cd-siamese-synth.safetensors"
 """Resolved against adapters/checkpoints/ when it is a bare name, so it works from any directory."""
@@ -73,7 +73,7 @@ class SiameseChangeDetectorAdapter(Adapter):
 
     def load(self, device: str = "cpu") -> None:
         self.check()
-        from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
+        from idg_adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
 
         weights = self.weights_path
         spec = provenance_model_spec(weights, ("image_size", "network"), "cd-siamese")
@@ -100,7 +100,7 @@ class SiameseChangeDetectorAdapter(Adapter):
 
     def change_probability(self, pair: PairInput) -> np.ndarray:
         """(H, W) change probability in B's frame."""
-        from adapters.cd_siamese_network import change_probability
+        from idg_adapters.cd_siamese_network import change_probability
 
         if self.model is None:
             self.load("cpu")

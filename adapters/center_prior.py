@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.base import Adapter, PairInput, Prediction
-from adapters.registry import register
+from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.registry import register
 
 
 @register("center-prior")

@@ -55,7 +55,7 @@ def provenance_model_spec(weights: Path, keys: tuple[str, ...], model_name: str)
     missing, not JSON, or lacks one of `keys` (a hand-made or unfinished export of `model_name`)."""
     import json
 
-    from adapters.base import AdapterUnavailable
+    from idg_adapters.base import AdapterUnavailable
 
     source = provenance_path(Path(weights))
     how = f"keep the provenance JSON written by `harness train {model_name}` beside the weights, unedited"

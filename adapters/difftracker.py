@@ -11,8 +11,9 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import (
+from difftracker.config import VARIANTS, variant_class_name
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from idg_adapters.checkpoint_files import (
     CheckpointError,
     load_state_dict,
     provenance_model_spec,
@@ -21,8 +22,7 @@ from adapters.checkpoint_files import (
     weights_path_problem,
     weights_sha256,
 )
-from adapters.registry import register
-from difftracker.config import VARIANTS, variant_class_name
+from idg_adapters.registry import register
 
 RECENT_PAIRS = 8
 

@@ -10,12 +10,12 @@ from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.checkpoint_files import weights_sha256
-from adapters.grounder_modes import MODES, GroundingMode
-from adapters.grounding_text import phrase_query
-from adapters.registry import register
-from adapters.single_image_grounder import Candidates, SingleImageGrounder
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from idg_adapters.checkpoint_files import weights_sha256
+from idg_adapters.grounder_modes import MODES, GroundingMode
+from idg_adapters.grounding_text import phrase_query
+from idg_adapters.registry import register
+from idg_adapters.single_image_grounder import Candidates, SingleImageGrounder
 
 
 class GrounderAdapter(Adapter):

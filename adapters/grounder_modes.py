@@ -14,11 +14,11 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from adapters.base import PairInput
-from adapters.canvas_mapping import A_HALF_POLICIES, CanvasLayout, canvas_boxes_to_b, compose_canvas
-from adapters.pixel_diff import change_map, change_threshold, clean_mask, component_boxes
-from adapters.single_image_grounder import Candidates
 from harness.metrics.box_iou import box_iou_matrix
+from idg_adapters.base import PairInput
+from idg_adapters.canvas_mapping import A_HALF_POLICIES, CanvasLayout, canvas_boxes_to_b, compose_canvas
+from idg_adapters.pixel_diff import change_map, change_threshold, clean_mask, component_boxes
+from idg_adapters.single_image_grounder import Candidates
 
 
 @dataclass

@@ -12,9 +12,9 @@ from typing import Any
 import torch
 from PIL import Image
 
-from adapters.grounder_adapter import GrounderAdapter, register_grounder_family
-from adapters.grounding_text import bert_tokenizer, grounding_caption
-from adapters.single_image_grounder import Candidates, candidates_from_normalized
+from idg_adapters.grounder_adapter import GrounderAdapter, register_grounder_family
+from idg_adapters.grounding_text import bert_tokenizer, grounding_caption
+from idg_adapters.single_image_grounder import Candidates, candidates_from_normalized
 
 # The released checkpoints resize the short side to 800 and cap the long side at 1333.
 LONGEST_PER_SHORTEST = 1333 / 800

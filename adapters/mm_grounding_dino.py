@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.grounder_adapter import register_grounder_family
-from adapters.hf_grounding_dino import HFGroundingDinoAdapter
+from idg_adapters.grounder_adapter import register_grounder_family
+from idg_adapters.hf_grounding_dino import HFGroundingDinoAdapter
 
 
 class MMGroundingDinoAdapter(HFGroundingDinoAdapter):

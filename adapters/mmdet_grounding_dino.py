@@ -19,12 +19,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from adapters.base import AdapterUnavailable
-from adapters.checkpoint_files import load_state_dict
-from adapters.grounder_adapter import GrounderAdapter, register_grounder_family
-from adapters.grounding_text import OfflineTokenizerMissing, grounding_caption
-from adapters.mmdet_availability import INSTALL_HINT, missing_mmdet_parts, mmdet_configs_dir
-from adapters.single_image_grounder import Candidates, candidates_from_normalized
+from idg_adapters.base import AdapterUnavailable
+from idg_adapters.checkpoint_files import load_state_dict
+from idg_adapters.grounder_adapter import GrounderAdapter, register_grounder_family
+from idg_adapters.grounding_text import OfflineTokenizerMissing, grounding_caption
+from idg_adapters.mmdet_availability import INSTALL_HINT, missing_mmdet_parts, mmdet_configs_dir
+from idg_adapters.single_image_grounder import Candidates, candidates_from_normalized
 
 # MM-Grounding-DINO Swin-T on Objects365 + GoldG + GRIT + V3Det: its best released Swin-T.
 DEFAULT_CONFIG = "mm_grounding_dino/grounding_dino_swin-t_pretrain_obj365_goldg_grit9m_v3det.py"

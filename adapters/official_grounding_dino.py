@@ -13,11 +13,11 @@ from typing import Any
 import torch
 from PIL import Image
 
-from adapters.base import AdapterUnavailable
-from adapters.checkpoint_files import load_state_dict
-from adapters.grounder_adapter import GrounderAdapter, register_grounder_family
-from adapters.grounding_text import grounding_caption
-from adapters.single_image_grounder import Candidates, candidates_from_normalized
+from idg_adapters.base import AdapterUnavailable
+from idg_adapters.checkpoint_files import load_state_dict
+from idg_adapters.grounder_adapter import GrounderAdapter, register_grounder_family
+from idg_adapters.grounding_text import grounding_caption
+from idg_adapters.single_image_grounder import Candidates, candidates_from_normalized
 
 PACKAGED_CONFIG = "GroundingDINO_SwinT_OGC.py"
 INSTALL_HINT = "pip install 'idg-harness[grounding]'"

@@ -11,10 +11,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from adapters.base import AdapterUnavailable
-from adapters.grounder_adapter import GrounderAdapter, register_grounder_family
-from adapters.grounding_text import has_tokenizer
-from adapters.single_image_grounder import Candidates, candidates_from_normalized
+from idg_adapters.base import AdapterUnavailable
+from idg_adapters.grounder_adapter import GrounderAdapter, register_grounder_family
+from idg_adapters.grounding_text import has_tokenizer
+from idg_adapters.single_image_grounder import Candidates, candidates_from_normalized
 
 PHRASE_SEPARATOR = " . "
 

@@ -13,8 +13,8 @@ from scipy import ndimage
 from skimage.color import rgb2lab
 from skimage.filters import threshold_otsu
 
-from adapters.base import Adapter, PairInput, Prediction
-from adapters.registry import register
+from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.registry import register
 
 DISTANCES = ("rgb-max", "lab")
 # CIELAB distances span about 0..100 per unit step of L; dividing keeps every option on a 0..1 scale.

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter, PairInput, Prediction
-from adapters.registry import register
+from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.registry import register
 
 
 def pair_rng(seed: int, pair: PairInput) -> np.random.Generator:

@@ -15,21 +15,21 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from adapters.base import Adapter
+from idg_adapters.base import Adapter
 
 ENTRY_POINT_GROUP = "idg_harness.adapters"
 BUILTIN_MODULES: tuple[str, ...] = (
-    "adapters.pixel_diff",
-    "adapters.center_prior",
-    "adapters.random_box",
-    "adapters.cd_siamese",
-    "adapters.difftracker",
-    "adapters.cd_rerank_clip",
-    "adapters.hf_grounding_dino",
-    "adapters.mm_grounding_dino",
-    "adapters.owlv2",
-    "adapters.official_grounding_dino",
-    "adapters.mmdet_grounding_dino",
+    "idg_adapters.pixel_diff",
+    "idg_adapters.center_prior",
+    "idg_adapters.random_box",
+    "idg_adapters.cd_siamese",
+    "idg_adapters.difftracker",
+    "idg_adapters.cd_rerank_clip",
+    "idg_adapters.hf_grounding_dino",
+    "idg_adapters.mm_grounding_dino",
+    "idg_adapters.owlv2",
+    "idg_adapters.official_grounding_dino",
+    "idg_adapters.mmdet_grounding_dino",
 )
 
 _REGISTRY: dict[str, type[Adapter]] = {}

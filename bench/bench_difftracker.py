@@ -28,10 +28,10 @@ def throughput(size: int, pairs: int = 12) -> dict:
     import numpy as np
     import torch
 
-    from adapters.checkpoint_files import CHECKPOINT_DIR, load_state_dict
     from difftracker.config import DiffTrackerConfig
     from difftracker.inference import encode_pair, ground_text
     from difftracker.model import DiffTracker
+    from idg_adapters.checkpoint_files import CHECKPOINT_DIR, load_state_dict
 
     provenance = json.loads((CHECKPOINT_DIR / "difftracker-synth.json").read_text())
     config = DiffTrackerConfig.from_dict({**provenance["model"]["config"], "image_size": size})
@@ -115,7 +115,7 @@ def accuracy_rows(dataset: Path) -> dict:
 
 
 def training_costs() -> dict:
-    from adapters.checkpoint_files import CHECKPOINT_DIR
+    from idg_adapters.checkpoint_files import CHECKPOINT_DIR
 
     costs = {}
     for name in FAMILY:

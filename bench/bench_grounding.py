@@ -19,11 +19,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from adapters import registry  # noqa: E402
-from adapters.base import PairInput  # noqa: E402
-from adapters.grounder_modes import MODES  # noqa: E402
-from adapters.mmdet_availability import missing_mmdet_parts  # noqa: E402
-from tests.adapters.grounding.conftest import FAMILY_BUILDERS  # noqa: E402
+from idg_adapters import registry  # noqa: E402
+from idg_adapters.base import PairInput  # noqa: E402
+from idg_adapters.grounder_modes import MODES  # noqa: E402
+from idg_adapters.mmdet_availability import missing_mmdet_parts  # noqa: E402
+from tests.adapters.tiny_weights import FAMILY_BUILDERS  # noqa: E402
 
 
 def synthetic_pair(size: int) -> PairInput:
@@ -108,8 +108,8 @@ def save_full_size_mmdet(directory: Path) -> dict[str, Any]:
     from mmengine.registry import init_default_scope
     from transformers import BertConfig, BertModel
 
-    from adapters.grounding_text import bert_tokenizer
-    from adapters.mmdet_grounding_dino import DEFAULT_CONFIG, grounding_config, resolve_config
+    from idg_adapters.grounding_text import bert_tokenizer
+    from idg_adapters.mmdet_grounding_dino import DEFAULT_CONFIG, grounding_config, resolve_config
 
     text_dir = directory / "bert-base-uncased-random"
     torch.manual_seed(0)

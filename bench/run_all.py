@@ -24,8 +24,6 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from adapters.base import Adapter, PairInput, Prediction  # noqa: E402
-from adapters.registry import register  # noqa: E402
 from bench.bench_metrics import synthetic_boxes  # noqa: E402
 from harness.data.manifest import read_manifest  # noqa: E402
 from harness.data.synth import SynthConfig, generate_dataset  # noqa: E402
@@ -34,6 +32,8 @@ from harness.run.prediction_cache import PredictionCache  # noqa: E402
 from harness.run.run_config import RunConfig  # noqa: E402
 from harness.run.runner import run_evaluation  # noqa: E402
 from harness.run.shard_predictor import ShardPredictor  # noqa: E402
+from idg_adapters.base import Adapter, PairInput, Prediction  # noqa: E402
+from idg_adapters.registry import register  # noqa: E402
 
 DATASET = REPO / "data" / "diffground-synth"
 console = Console()

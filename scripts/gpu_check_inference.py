@@ -36,8 +36,8 @@ def save_full_size_official(directory: Path) -> dict[str, Any]:
     from groundingdino.util.slconfig import SLConfig
     from transformers import BertConfig, BertModel
 
-    from adapters.grounding_text import bert_tokenizer
-    from adapters.official_grounding_dino import packaged_config
+    from idg_adapters.grounding_text import bert_tokenizer
+    from idg_adapters.official_grounding_dino import packaged_config
 
     text_dir = directory / "bert-base-uncased-random"
     torch.manual_seed(0)
@@ -53,7 +53,7 @@ def save_full_size_official(directory: Path) -> dict[str, Any]:
 
 def grounder_options(family: str, directory: Path, dry: bool) -> dict[str, Any]:
     if dry:
-        from tests.adapters.grounding.conftest import FAMILY_BUILDERS
+        from tests.adapters.tiny_weights import FAMILY_BUILDERS
 
         return FAMILY_BUILDERS[family](directory)
     if family == "gdino-official":
@@ -69,7 +69,7 @@ def time_grounder(name: str, options: dict[str, Any], device: str, size: int, re
     import torch
     from bench_grounding import synthetic_pair
 
-    from adapters import registry
+    from idg_adapters import registry
 
     pair = synthetic_pair(size)
     adapter = registry.create_adapter(name, **options)

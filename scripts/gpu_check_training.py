@@ -74,7 +74,7 @@ def random_text_encoder(directory: Path, dry: bool) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
-    from adapters.grounding_text import bert_tokenizer
+    from idg_adapters.grounding_text import bert_tokenizer
 
     config = (
         BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37)

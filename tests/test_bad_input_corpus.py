@@ -193,21 +193,21 @@ def test_missing_manifest_points_to_files_that_exist(tmp_path: Path, capsys: pyt
 
 
 def _siamese(weights: Path):
-    from adapters.cd_siamese import SiameseChangeDetectorAdapter
+    from idg_adapters.cd_siamese import SiameseChangeDetectorAdapter
 
     return SiameseChangeDetectorAdapter(weights=str(weights))
 
 
 def _committed_siamese() -> tuple[Path, Path]:
-    from adapters.cd_siamese import DEFAULT_WEIGHTS
-    from adapters.checkpoint_files import CHECKPOINT_DIR
+    from idg_adapters.cd_siamese import DEFAULT_WEIGHTS
+    from idg_adapters.checkpoint_files import CHECKPOINT_DIR
 
     weights = CHECKPOINT_DIR / DEFAULT_WEIGHTS
     return weights, weights.with_suffix(".json")
 
 
 def test_weights_folder_is_called_a_folder(tmp_path: Path) -> None:
-    from adapters.base import AdapterUnavailable
+    from idg_adapters.base import AdapterUnavailable
 
     folder = tmp_path / "weights.safetensors"
     folder.mkdir()
@@ -220,7 +220,7 @@ def test_weights_folder_is_called_a_folder(tmp_path: Path) -> None:
 def test_malformed_provenance_json_is_named(tmp_path: Path) -> None:
     import shutil
 
-    from adapters.base import AdapterUnavailable
+    from idg_adapters.base import AdapterUnavailable
 
     weights, _ = _committed_siamese()
     copied = tmp_path / "model.safetensors"
@@ -238,7 +238,7 @@ def test_wrong_architecture_weights_are_summarised(tmp_path: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from adapters.base import AdapterUnavailable
+    from idg_adapters.base import AdapterUnavailable
 
     _, provenance = _committed_siamese()
     weights = tmp_path / "other.safetensors"
@@ -401,7 +401,7 @@ def test_bad_settings_are_refused_before_any_model_loads(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from adapters.pixel_diff import PixelDiffAdapter
+    from idg_adapters.pixel_diff import PixelDiffAdapter
 
     def never(self, device: str = "cpu") -> None:
         raise AssertionError("a model was loaded before the settings were checked")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters import registry
-from adapters.base import AdapterUnavailable
 from harness.cli import main
 from harness.run.controls import CONTROL_KINDS
+from idg_adapters import registry
+from idg_adapters.base import AdapterUnavailable
 
 
 def _runs_without_weights(name: str) -> bool:

@@ -22,7 +22,7 @@ def _harness(*args: str, columns: int = 80) -> subprocess.CompletedProcess:
 
 
 def test_models_list_is_one_line_per_model_within_80_columns() -> None:
-    from adapters.registry import available_names
+    from idg_adapters.registry import available_names
 
     result = _harness("models")
     assert result.returncode == 0, result.stderr

@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 SLOW_RUNNER = textwrap.dedent(
     """
     import os, sys, time
-    from adapters.base import Adapter, Prediction
-    from adapters.registry import register
+    from idg_adapters.base import Adapter, Prediction
+    from idg_adapters.registry import register
 
     @register("test-slow")
     class Slow(Adapter):

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from adapters.base import Adapter, PairInput, Prediction
-from adapters.registry import register, unregister
 from harness.report.leaderboard import render_leaderboard
 from harness.report.runs import load_run
 from harness.run.run_config import RunConfig
 from harness.run.runner import run_evaluation
+from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.registry import register, unregister
 
 # sample id -> what the adapter does for it, and what the record must say
 FAULTS = {

@@ -2,7 +2,7 @@
 in a cycle. The layers follow the pipeline (docs/architecture.md):
 
   0  harness.errors, harness.files             primitives every layer may use
-  1  harness.data, harness.metrics, adapters, difftracker
+  1  harness.data, harness.metrics, idg_adapters (the folder adapters/), difftracker
   2  harness.run                               one evaluation run
   3  harness.report, harness.training          what reads runs / trains models
   4  harness.cli, harness.__main__             the command line
@@ -14,14 +14,16 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("harness", "adapters", "difftracker")
+FOLDERS = ("harness", "adapters", "difftracker")
+IMPORT_NAMES = {"adapters": "idg_adapters"}  # the folder adapters/ is installed as idg_adapters
+PACKAGES = ("harness", "idg_adapters", "difftracker")
 LAYERS = {
     "harness": 0,
     "harness.errors": 0,
     "harness.files": 0,
     "harness.data": 1,
     "harness.metrics": 1,
-    "adapters": 1,
+    "idg_adapters": 1,
     "difftracker": 1,
     "harness.run": 2,
     "harness.report": 3,
@@ -33,6 +35,7 @@ LAYERS = {
 
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(REPO).with_suffix("").parts)
+    parts[0] = IMPORT_NAMES.get(parts[0], parts[0])
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -78,7 +81,7 @@ def project_imports(path: Path, known: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    files = [p for pkg in PACKAGES for p in (REPO / pkg).rglob("*.py")]
+    files = [p for folder in FOLDERS for p in (REPO / folder).rglob("*.py")]
     known = {module_name(p) for p in files}
     graph = {}
     for path in files:

@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 from rich.console import Console
 
-from adapters.base import Adapter, PairInput, Prediction
-from adapters.registry import register, unregister
 from harness.data.manifest import read_manifest
 from harness.data.synth import SynthConfig, generate_dataset
 from harness.run.run_config import RunConfig
 from harness.run.runner import run_evaluation
+from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.registry import register, unregister
 
 
 class _EverythingChanged(Adapter):

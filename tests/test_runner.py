@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
-from adapters.registry import register, unregister
 from harness.errors import DatasetInvalid
 from harness.run.run_config import RunConfig
 from harness.run.runner import run_evaluation
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
+from idg_adapters.registry import register, unregister
 
 QUIET = Console(quiet=True)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from harness import __version__
-from harness.cli import data, models, report, run, train
+from harness.cli import data, models, report, run, score, train
 from harness.cli.common import err_console
 from harness.errors import HarnessError
 
-COMMANDS = (models, data, run, report, train)
+COMMANDS = (models, data, run, score, report, train)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,8 +35,8 @@ class ModelStatus:
 
 
 def model_status(name: str, options: dict) -> ModelStatus:
-    from adapters.base import AdapterUnavailable
-    from adapters.registry import family_of, get_adapter_class
+    from idg_adapters.base import AdapterUnavailable
+    from idg_adapters.registry import family_of, get_adapter_class
 
     cls = get_adapter_class(name)
     status = ModelStatus(name, family_of(name), True, cls.uses_query, cls.uses_image_a, cls.description)
@@ -95,7 +95,7 @@ def render_list(statuses: list[ModelStatus], width: int) -> list[str]:
 
 
 def render_detail(status: ModelStatus, options: dict) -> list[str]:
-    from adapters.registry import adapter_origin, get_adapter_class
+    from idg_adapters.registry import adapter_origin, get_adapter_class
 
     cls = get_adapter_class(status.name)
     lines = [
@@ -122,8 +122,8 @@ def render_detail(status: ModelStatus, options: dict) -> list[str]:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from adapters.registry import UnknownAdapterError, available_names, plugin_failures, select_names
     from harness.run.adapter_options import load_adapter_options
+    from idg_adapters.registry import UnknownAdapterError, available_names, plugin_failures, select_names
 
     options = load_adapter_options(args.model_config, args.opt)
     stray = sorted(set(options) - set(available_names()))

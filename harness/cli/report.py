@@ -10,6 +10,7 @@ from harness.cli.common import DEFAULT_LEADERBOARDS, DEFAULT_RESULTS, HelpFormat
 EXAMPLES = """examples:
   harness report                                 the latest complete run under results/
   harness report results/RUN_A results/RUN_B     several runs merged into one leaderboard
+  harness report results/T results/N results/R   splits side by side (the first one in full)
   harness report --compare difftracker difftracker-nodem
   harness report --table main                    leaderboards/tables/main.yaml -> main.md + main.tex
 """
@@ -18,25 +19,27 @@ EXAMPLES = """examples:
 def cmd_report(args: argparse.Namespace) -> int:
     from harness.files.output_paths import check_output_folder
     from harness.report.build_report import write_comparison, write_report
+    from harness.report.other_splits import group_by_split
     from harness.report.paper_tables import write_tables
     from harness.report.runs import latest_complete_run, load_run, merge_runs
 
     check_output_folder(args.out, "--out")
     run_dirs = args.runs or [latest_complete_run(args.results_dir)]
     runs = [load_run(d) for d in run_dirs]
+    main_runs, _ = group_by_split(runs)  # tables and comparisons are of the first split named
     tables_dir = Path(args.out) / "tables"
     if args.compare:
-        md_path, gallery, markdown = write_comparison(runs, args.out, *args.compare)
+        md_path, gallery, markdown = write_comparison(main_runs, args.out, *args.compare)
         console.print(markdown, markup=False, highlight=False, soft_wrap=True)
         console.print(f"Comparison written to [bold]{md_path}[/], disagreement gallery [bold]{gallery}[/]")
     if args.table:
-        for table in write_tables(tables_dir, merge_runs(runs), args.table):
+        for table in write_tables(tables_dir, merge_runs(main_runs), args.table):
             console.print(table.markdown, markup=False, highlight=False, soft_wrap=True)
             console.print(f"Table written to [bold]{tables_dir / table.name}.md[/] and [bold].tex[/]")
     if args.compare or args.table:
         return 0
     files = write_report(runs, args.out, galleries=not args.no_galleries, log=err_console.print)
-    tables = write_tables(tables_dir, merge_runs(runs)) if tables_dir.is_dir() else []
+    tables = write_tables(tables_dir, merge_runs(main_runs)) if tables_dir.is_dir() else []
     console.print(files.leaderboard_md.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
     console.print(f"Leaderboard written to [bold]{files.leaderboard_md}[/] and [bold]{files.index_html}[/]")
     if files.galleries:

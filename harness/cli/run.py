@@ -45,8 +45,8 @@ def _wrapped(text: str, width: int, indent: str) -> list[str]:
 
 def summary_lines(result, width: int) -> list[str]:
     """The run's outcome, one line per model that ran, then the others grouped by reason."""
-    from adapters.registry import family_of
     from harness.report.leaderboard import format_metric
+    from idg_adapters.registry import family_of
 
     info = result.run_info
     lines = [f"Run {info.run_id} ({info.split}, {info.dataset.n_samples} samples)"]

@@ -16,6 +16,7 @@ from harness.report.gallery import GalleryEntry, write_gallery
 from harness.report.html_leaderboard import render_html_leaderboard
 from harness.report.html_page import Cell, esc, html_table, number_cell
 from harness.report.leaderboard import write_leaderboard
+from harness.report.other_splits import group_by_split, splits_html, splits_markdown
 from harness.report.per_sample import ChangedPixels, RunDataset, SampleResult, model_sample_results
 from harness.report.runs import LoadedRun, merge_runs
 from harness.run.run_folder import model_dir_name
@@ -81,6 +82,7 @@ def write_report(runs: list[LoadedRun], out_dir: Path, galleries: bool = True, l
     """Write the leaderboards and, when the runs' dataset is at hand, plots and failure galleries."""
     log = log or (lambda message: None)
     out_dir = Path(out_dir)
+    runs, other_splits = group_by_split(runs)
     started = time.perf_counter()
     notes: list[str] = []
     sample_results: dict[str, list[SampleResult]] = {}
@@ -118,9 +120,10 @@ def write_report(runs: list[LoadedRun], out_dir: Path, galleries: bool = True, l
 
     t0 = time.perf_counter()
     failure_counts = {name: dict(Counter(r.failure for r in results)) for name, results in sample_results.items()}
-    md = write_leaderboard(runs, out_dir, failure_counts or None)
+    md = write_leaderboard(runs, out_dir, failure_counts or None, splits_markdown(runs, other_splits))
     index = out_dir / INDEX_HTML
-    write_text_atomic(index, render_html_leaderboard(runs, sample_results, gallery_links, notes))
+    html = render_html_leaderboard(runs, sample_results, gallery_links, notes, splits_html(runs, other_splits))
+    write_text_atomic(index, html)
     seconds["leaderboard pages"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
     return ReportFiles(md, index, gallery_index, seconds, notes)

@@ -16,7 +16,17 @@ from harness.report.controls import (
 )
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
 from harness.report.html_page import Cell, esc, html_document, html_table, metric_cell, number_cell
-from harness.report.leaderboard import PIXEL_COLUMNS, SIZE_BUCKETS, edit_types_of, pixel_rows, ranked_models
+from harness.report.leaderboard import (
+    PIXEL_COLUMNS,
+    SCORED_CONTROLS_NOTE,
+    SCORED_MARK,
+    SCORED_NOTE,
+    SIZE_BUCKETS,
+    edit_types_of,
+    pixel_rows,
+    ranked_models,
+    scored_models,
+)
 from harness.report.per_sample import SampleResult
 from harness.report.runs import LoadedRun, merge_runs
 from harness.run.run_records import COST_COLUMNS, ModelEntry
@@ -33,12 +43,18 @@ def _value_ci(block: dict | None) -> tuple[float | None, float | None, float | N
     )
 
 
+def _name_html(entry: ModelEntry) -> str:
+    """The model's name, marked (with a tooltip) when it was scored from a predictions file."""
+    mark = f'<span title="{esc(SCORED_NOTE)}">{SCORED_MARK}</span>' if entry.scored else ""
+    return f"<code>{esc(entry.name)}</code>{mark}"
+
+
 def _overall_table(ranked: list[ModelEntry], gallery_links: dict[str, str]) -> str:
     rows = []
     for rank, e in enumerate(ranked, start=1):
         o = e.metrics["overall"]
         link = gallery_links.get(e.name)
-        name = f"<code>{esc(e.name)}</code>" + (f' <a href="{esc(link)}">failures</a>' if link else "")
+        name = _name_html(e) + (f' <a href="{esc(link)}">failures</a>' if link else "")
         ap50 = o.get("ap50")
         rows.append(
             [
@@ -63,10 +79,7 @@ def _stratum_table(ranked: list[ModelEntry], stratum: str, groups: list[str], me
     rows = []
     for e in ranked:
         by = e.metrics.get("by", {}).get(stratum, {})
-        rows.append(
-            [Cell(f"<code>{esc(e.name)}</code>", numeric=False)]
-            + [metric_cell(by.get(g, {}).get(metric)) for g in groups]
-        )
+        rows.append([Cell(_name_html(e), numeric=False)] + [metric_cell(by.get(g, {}).get(metric)) for g in groups])
     header = ["Model"] + [f"{g} (n={counts.get(g, {}).get('n', 0)})" for g in groups]
     return html_table(header, rows, table_id=table_id)
 
@@ -75,7 +88,7 @@ def _cost_table(ranked: list[ModelEntry]) -> str:
     """The cost columns of harness/run/run_records.py, one number per cell."""
     rows = []
     for e in ranked:
-        cells = [Cell(f"<code>{esc(e.name)}</code>", numeric=False)]
+        cells = [Cell(_name_html(e), numeric=False)]
         for _, get, pattern in COST_COLUMNS:
             cells.append(number_cell(get(e), "{:,}" if pattern == "{}" else pattern))
         rows.append(cells)
@@ -88,7 +101,7 @@ def _failure_table(ranked: list[ModelEntry], counts: dict[str, Counter], gallery
         if e.name not in counts:
             continue
         link = gallery_links.get(e.name)
-        name = f"<code>{esc(e.name)}</code>" + (f' <a href="{esc(link)}">gallery</a>' if link else "")
+        name = _name_html(e) + (f' <a href="{esc(link)}">gallery</a>' if link else "")
         rows.append(
             [Cell(name, numeric=False), number_cell(counts[e.name].get(HIT, 0))]
             + [number_cell(counts[e.name].get(c, 0)) for c in FAILURE_CLASSES]
@@ -122,10 +135,16 @@ def _controls_html(entries: list[ModelEntry]) -> str:
             Cell(esc(uses_input(by_kind.get("a-blind"))), numeric=False),
         ]
         rows.append(row)
+    scored = scored_models(entries)
+    for e in scored:
+        blanks = [metric_cell(None) for _ in range(2 * len(CONTROL_KINDS))] + [Cell("—", numeric=False)] * 2
+        rows.append([Cell(_name_html(e), numeric=False), metric_cell(normal.get(e.name)), *blanks])
     header = ["Model", "normal"] + [f"{k}{suffix}" for k in CONTROL_KINDS for suffix in ("", " drop")]
     header += ["Uses query", "Uses A"]
     image = plots.grouped_bars(bases, series, "Acc@0.5 under controls", "Acc@0.5 (%)")
     notes = "".join(f"<li><b>{esc(k)}</b>: {esc(CONTROL_DESCRIPTIONS[k])}</li>" for k in CONTROL_KINDS)
+    if scored:
+        notes += f"<li>{SCORED_MARK} {esc(SCORED_CONTROLS_NOTE)}</li>"
     return (
         "<h2>Controls</h2>"
         + html_table(header, rows, table_id="controls")
@@ -186,6 +205,7 @@ def render_html_leaderboard(
     sample_results: dict[str, list[SampleResult]] | None = None,
     gallery_links: dict[str, str] | None = None,
     notes: list[str] | None = None,
+    extra_html: str = "",
 ) -> str:
     """The whole page. Without `sample_results` (dataset not at hand) the per-sample parts are left out."""
     entries = merge_runs(runs)
@@ -210,6 +230,8 @@ def render_html_leaderboard(
     ]
     parts += [f'<p class="note">{esc(note)}</p>' for note in notes or []]
     parts += ["<h2>Overall</h2>", _overall_table(ranked, gallery_links)]
+    if any(e.scored for e in ranked):
+        parts.append(f'<p class="note">{SCORED_MARK} {esc(SCORED_NOTE)}.</p>')
     parts += ["<h2>Acc@0.5 by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "acc@0.5", "edit-acc")]
     parts += ["<h2>mIoU by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "miou", "edit-miou")]
     parts += ["<h2>Acc@0.5 by target size</h2>", _stratum_table(ranked, "size", list(SIZE_BUCKETS), "acc@0.5", "size")]
@@ -233,6 +255,8 @@ def render_html_leaderboard(
     if counts:
         parts += ["<h2>Failure taxonomy</h2>", _failure_table(ranked, counts, gallery_links)]
     parts.append(_controls_html(entries))
+    if extra_html:
+        parts.append(extra_html)
     if ranked:
         parts += ["<h2>Plots</h2>", _plots_html(ranked, edit_types, sample_results, counts)]
     not_run = sorted((e for e in entries if e.status != "done"), key=lambda e: e.name)

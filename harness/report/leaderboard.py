@@ -21,6 +21,17 @@ from harness.run.run_records import COST_COLUMNS, ModelEntry, cost_values
 
 LEADERBOARD_MD = "leaderboard.md"
 SIZE_BUCKETS = ("small", "medium", "large")
+SCORED_MARK = "†"
+SCORED_NOTE = (
+    "scored from a predictions file (harness score): the harness did not run the model, "
+    "so its size and speed are not known"
+)
+SCORED_CONTROLS_NOTE = "scored from a predictions file: controls cannot apply to a file, so its control columns show —"
+
+
+def model_name_md(entry: ModelEntry) -> str:
+    """The model's name as a table cell, marked when it was scored from a predictions file."""
+    return md_code(entry.name) + (SCORED_MARK if entry.scored else "")
 
 
 def format_metric(block: dict[str, Any] | None) -> str:
@@ -52,8 +63,13 @@ def edit_types_of(entries: list[ModelEntry]) -> list[str]:
     return [t for t in EDIT_TYPES if t in seen] + sorted(seen - set(EDIT_TYPES))
 
 
-def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str, int]] | None = None) -> str:
-    """The whole markdown page; `failure_counts` ({model: {class: count}}) adds the taxonomy table."""
+def render_leaderboard(
+    runs: list[LoadedRun],
+    failure_counts: dict[str, dict[str, int]] | None = None,
+    extra_sections: list[str] | None = None,
+) -> str:
+    """The whole markdown page; `failure_counts` ({model: {class: count}}) adds the taxonomy table and
+    `extra_sections` (markdown lines, e.g. other splits side by side) go after the controls."""
     entries = merge_runs(runs)
     first = runs[-1].info
     dataset = first.dataset
@@ -83,7 +99,7 @@ def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str
         rows.append(
             [
                 str(rank),
-                md_code(e.name),
+                model_name_md(e),
                 str(o["n"]),
                 format_metric(o["acc@0.5"]),
                 format_metric(o["miou"]),
@@ -96,6 +112,8 @@ def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str
         )
     header = ["#", "Model", "N", "Acc@0.5", "mIoU", "Acc@0.25", "Acc@0.75", "cIoU", "AP50", "Errors"]
     lines += _table(header, rows)
+    if any(e.scored for e in ranked):
+        lines += ["", f"{SCORED_MARK} {SCORED_NOTE}."]
     sections = (
         ("edit_type", edit_types, "acc@0.5", "Acc@0.5 by edit type"),
         ("edit_type", edit_types, "miou", "mIoU by edit type"),
@@ -106,7 +124,7 @@ def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str
         rows = []
         for e in ranked:
             by = e.metrics.get("by", {}).get(stratum, {})
-            rows.append([md_code(e.name)] + [format_metric(by.get(g, {}).get(metric)) for g in groups])
+            rows.append([model_name_md(e)] + [format_metric(by.get(g, {}).get(metric)) for g in groups])
         counts = ranked[0].metrics.get("by", {}).get(stratum, {}) if ranked else {}
         lines += _table(["Model"] + [f"{md_text(g)} (n={counts.get(g, {}).get('n', 0)})" for g in groups], rows)
     lines += _cost_section(ranked)
@@ -114,6 +132,7 @@ def render_leaderboard(runs: list[LoadedRun], failure_counts: dict[str, dict[str
     lines += _controls_section(entries)
     if failure_counts:
         lines += _failure_section(ranked, failure_counts)
+    lines += extra_sections or []
     not_run = [e for e in entries if e.status != "done"]
     if not_run:
         lines += ["", "## Models not run", ""]
@@ -131,7 +150,7 @@ def _cost_section(ranked: list[ModelEntry]) -> list[str]:
     for e in ranked:
         cells = {title: text for title, _, text in cost_values(e)}
         computed_cached = f"{cells.pop('Computed')} / {cells.pop('Cached')}"
-        rows.append([md_code(e.name), *cells.values(), computed_cached])
+        rows.append([model_name_md(e), *cells.values(), computed_cached])
     header = ["Model"] + [title for title, _, _ in COST_COLUMNS if title not in ("Computed", "Cached")]
     return ["", "## Size and speed", ""] + _table([*header, "Computed / cached"], rows)
 
@@ -182,6 +201,9 @@ def _controls_section(entries: list[ModelEntry]) -> list[str]:
             row.append(format_metric(block) + drop_text(normal.get(base), block))
         row += [uses_input(by_kind.get((base, "query-shuffle"))), uses_input(by_kind.get((base, "a-blind")))]
         rows.append(row)
+    scored = scored_models(entries)
+    for e in scored:
+        rows.append([model_name_md(e), format_metric(normal.get(e.name)), *("—" for _ in CONTROL_KINDS), "—", "—"])
     return (
         ["", "## Controls (Acc@0.5; drop from the normal run in brackets after ↓)", ""]
         + _table(["Model", "normal", *CONTROL_KINDS, "Uses query", "Uses A"], rows)
@@ -191,7 +213,13 @@ def _controls_section(entries: list[ModelEntry]) -> list[str]:
             "- Uses query / uses A: `yes` when the Acc@0.5 drop under query-shuffle / a-blind is significant "
             "(paired bootstrap 95% CI over the same samples lies above 0); the drop and its CI follow."
         ]
+        + ([f"- {SCORED_MARK} {SCORED_CONTROLS_NOTE}."] if scored else [])
     )
+
+
+def scored_models(entries: list[ModelEntry]) -> list[ModelEntry]:
+    """The done models scored from predictions files, by name."""
+    return sorted((e for e in entries if e.done and e.metrics and e.scored), key=lambda e: e.name)
 
 
 def drop_text(normal: dict | None, control: dict | None) -> str:
@@ -202,7 +230,7 @@ def drop_text(normal: dict | None, control: dict | None) -> str:
 
 def _failure_section(ranked: list[ModelEntry], counts: dict[str, dict[str, int]]) -> list[str]:
     rows = [
-        [md_code(e.name), str(counts[e.name].get(HIT, 0))] + [str(counts[e.name].get(c, 0)) for c in FAILURE_CLASSES]
+        [model_name_md(e), str(counts[e.name].get(HIT, 0))] + [str(counts[e.name].get(c, 0)) for c in FAILURE_CLASSES]
         for e in ranked
         if e.name in counts
     ]
@@ -215,8 +243,11 @@ def _failure_section(ranked: list[ModelEntry], counts: dict[str, dict[str, int]]
 
 
 def write_leaderboard(
-    runs: list[LoadedRun], out_dir: Path, failure_counts: dict[str, dict[str, int]] | None = None
+    runs: list[LoadedRun],
+    out_dir: Path,
+    failure_counts: dict[str, dict[str, int]] | None = None,
+    extra_sections: list[str] | None = None,
 ) -> Path:
     path = Path(out_dir) / LEADERBOARD_MD
-    write_text_atomic(path, render_leaderboard(runs, failure_counts))
+    write_text_atomic(path, render_leaderboard(runs, failure_counts, extra_sections))
     return path

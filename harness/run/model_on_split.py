@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 from rich.progress import Progress
 
-from adapters.base import Adapter
 from harness.data.images import resolve_dataset_path
 from harness.data.schema import Sample
 from harness.files.atomic import write_json_atomic
@@ -36,6 +35,7 @@ from harness.run.run_folder import (
 from harness.run.run_records import SCHEMA_VERSION, ModelEntry, ModelStatus
 from harness.run.sample_outcomes import BUILTIN_STRATA, outcomes_for
 from harness.run.shard_predictor import ShardPredictor
+from idg_adapters.base import Adapter
 
 
 def sample_fingerprints(root: Path, samples: list[Sample], facts: FileFacts) -> dict[str, str]:
@@ -81,6 +81,33 @@ def pixel_metrics_of(samples: list[Sample], records: dict[str, PredictionRecord]
     if not first_of_pair:
         return None
     return pixel_change_metrics(np.array([r.change_counts for r in first_of_pair.values()]))
+
+
+def score_records(
+    samples: list[Sample],
+    records: dict[str, PredictionRecord],
+    extra_strata: list[str],
+    output_dir: Path,
+    pixel: bool,
+) -> tuple[list[SampleOutcome], dict[str, Any]]:
+    """The outcomes of `records` (one per sample) and their metrics, computed through the metrics
+    cache under `output_dir`; with `pixel`, the pixel-level change metrics of records that carry
+    change counts are added as `pixel_change`."""
+    strata = list(BUILTIN_STRATA) + [a for a in extra_strata if a not in BUILTIN_STRATA]
+    outcomes = outcomes_for(samples, records, extra_strata)
+    metrics = cached_metrics(outcomes, strata, Path(output_dir) / CACHE_DIR_NAME / "metrics")
+    pixel_metrics = pixel_metrics_of(samples, records) if pixel else None
+    if pixel_metrics is not None:
+        metrics = {**metrics, "pixel_change": pixel_metrics}
+    return outcomes, metrics
+
+
+def write_model_metrics(model_dir: Path, name: str, split: str, info: dict[str, Any], metrics: dict[str, Any]) -> None:
+    """`<model_dir>/metrics.json`: schema version, model, split, the model's run info and the metrics."""
+    write_json_atomic(
+        model_dir / METRICS_NAME,
+        {"schema_version": SCHEMA_VERSION, "model": name, "split": split, **info, "metrics": metrics},
+    )
 
 
 def top1_hits(outcomes: list[SampleOutcome], tau: float = HIT_IOU) -> np.ndarray:
@@ -156,12 +183,9 @@ class ModelOnSplit:
         if dist.active:
             records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
         seconds = time.perf_counter() - started
-        strata = list(BUILTIN_STRATA) + [a for a in self.extra_strata if a not in BUILTIN_STRATA]
-        outcomes = outcomes_for(samples, records, self.extra_strata)
-        metrics = cached_metrics(outcomes, strata, self.output_dir / CACHE_DIR_NAME / "metrics")
-        pixel = pixel_metrics_of(samples, records) if "control" not in self.extra_info else None
-        if pixel is not None:
-            metrics = {**metrics, "pixel_change": pixel}
+        outcomes, metrics = score_records(
+            samples, records, self.extra_strata, self.output_dir, pixel="control" not in self.extra_info
+        )
         self.hits = top1_hits(outcomes)
         if self.baseline_hits is not None:
             self.extra_info = {**self.extra_info, "drop": _drop(self.baseline_hits, self.hits)}
@@ -188,10 +212,7 @@ class ModelOnSplit:
                 (s["cuda_peak_mb"] for s in shard_stats if s["cuda_peak_mb"] is not None), default=None
             ),
         }
-        write_json_atomic(
-            out / METRICS_NAME,
-            {"schema_version": SCHEMA_VERSION, "model": name, "split": self.split, **info, "metrics": metrics},
-        )
+        write_model_metrics(out, name, self.split, info, metrics)
         entry = ModelEntry.from_json(name, {"status": ModelStatus.DONE.value, **info})
         entry.metrics = metrics
         return entry

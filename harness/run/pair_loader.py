@@ -22,10 +22,10 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from adapters.base import PairInput
 from harness.data.images import ImageCache, load_pair, resolve_dataset_path
 from harness.data.schema import Sample
 from harness.errors import HarnessError
+from idg_adapters.base import PairInput
 
 # (sample, its PairInput or why it could not be loaded, the pair's true change mask or None)
 LoadedBatch = list[tuple[Sample, "PairInput | str", "np.ndarray | None"]]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Prediction
+from idg_adapters.base import Prediction
 
 
 @dataclass
@@ -29,6 +29,7 @@ class PredictionRecord:
     error: str | None = None
     clipped: bool = False
     change_counts: list[int] | None = None  # (tp, fp, fn, tn) of the predicted change mask vs the pair's masks
+    reply: str | None = None  # the model's raw text answer, for predictions scored from replies (harness score)
 
     def to_json_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "sample_fp": self.sample_fp, "boxes": self.boxes, "scores": self.scores}
@@ -38,6 +39,8 @@ class PredictionRecord:
             out["clipped"] = True
         if self.change_counts is not None:
             out["change_counts"] = self.change_counts
+        if self.reply is not None:
+            out["reply"] = self.reply
         return out
 
     @classmethod
@@ -50,6 +53,7 @@ class PredictionRecord:
             error=row.get("error"),
             clipped=bool(row.get("clipped", False)),
             change_counts=[int(v) for v in row["change_counts"]] if row.get("change_counts") else None,
+            reply=row.get("reply"),
         )
 
     def boxes_array(self) -> np.ndarray:

@@ -79,6 +79,16 @@ class ModelEntry:
     base_model: str | None = None  # the model this control run belongs to
     drop: dict[str, Any] | None = None  # paired Acc@0.5 drop from the base model's run
     control_counts: dict[str, int] = field(default_factory=dict)  # what the control changed
+    # A model scored from a predictions file (`harness score`) rather than run: `source` is
+    # "scored" and the file's name, sha256, format, box convention and coordinate scale are kept.
+    source: str = "run"
+    predictions_file: str | None = None
+    predictions_sha256: str | None = None
+    predictions_format: str | None = None
+    convention: str | None = None  # the reply parser's convention (text and mig-bench formats)
+    boxes: str | None = None  # pixels | normalized | 0-1000: what the file's numbers meant
+    no_prediction: int | None = None  # samples with no box (absent from the file, or a reply without one)
+    ignored_predictions: int | None = None  # predictions for ids outside the split, ignored (--allow-extra)
     extra: dict[str, Any] = field(default_factory=dict)  # fields this version does not know
     metrics: dict[str, Any] | None = None
     run_id: str | None = None
@@ -86,6 +96,11 @@ class ModelEntry:
     @property
     def done(self) -> bool:
         return self.status == ModelStatus.DONE
+
+    @property
+    def scored(self) -> bool:
+        """Scored from a predictions file by `harness score`, not run by the harness."""
+        return self.source == SCORED_SOURCE
 
     def to_json(self) -> dict[str, Any]:
         """The entry as run.json stores it under models[name]."""
@@ -96,8 +111,10 @@ class ModelEntry:
             if f.name in _NOT_STORED or f.name in out:
                 continue
             value = getattr(self, f.name)
-            if f.name in ("control", "base_model", "drop") and value is None:
+            if f.name in _OMITTED_WHEN_NONE and value is None:
                 continue
+            if f.name == "source" and value == RUN_SOURCE:
+                continue  # a run model's entry reads as before these fields existed
             out[f.name] = value
         out.update(self.control_counts)
         out.update(self.extra)
@@ -118,6 +135,20 @@ class ModelEntry:
 
 
 _NOT_STORED = {"name", "metrics", "run_id", "control_counts", "extra"}
+_OMITTED_WHEN_NONE = {
+    "control",
+    "base_model",
+    "drop",
+    "predictions_file",
+    "predictions_sha256",
+    "predictions_format",
+    "convention",
+    "boxes",
+    "no_prediction",
+    "ignored_predictions",
+}
+RUN_SOURCE = "run"
+SCORED_SOURCE = "scored"
 CONTROL_COUNT_KEYS = ("shuffled", "unchanged", "a_replaced", "relabelled", "rescaled")
 
 

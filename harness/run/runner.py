@@ -18,8 +18,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from adapters.base import Adapter, AdapterUnavailable
-from adapters.registry import UnknownAdapterError, create_adapter, select_names
 from harness.data.manifest import dataset_fingerprint, read_dataset_info
 from harness.data.schema import Sample
 from harness.data.validate import validate_dataset
@@ -51,6 +49,8 @@ from harness.run.run_records import (
     read_run_info,
 )
 from harness.run.sample_outcomes import BUILTIN_STRATA
+from idg_adapters.base import Adapter, AdapterUnavailable
+from idg_adapters.registry import UnknownAdapterError, create_adapter, select_names
 
 MAX_PROBLEMS_IN_RUN_INFO = 200
 MAX_WARNINGS_SHOWN = 10
@@ -108,7 +108,9 @@ def check_strata(extra_strata: list[str], samples: list[Sample]) -> None:
         )
 
 
-def _select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tuple[list[Sample], dict[str, Any]]:
+def select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tuple[list[Sample], dict[str, Any]]:
+    """The valid samples of the split (the first `limit`) and the record of invalid rows for run.json;
+    DatasetInvalid when the split has problems and `skip_invalid` is off."""
     report = validate_dataset(config.dataset, splits={config.split}, facts=facts)
     invalid = {
         "count": report.invalid_rows,
@@ -158,6 +160,32 @@ def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | 
     return adapter, None
 
 
+def check_run_reuse(run_dir: Path, dataset: Path, split: str, force: bool, facts: FileFacts) -> None:
+    """A run folder that holds a run of another dataset or split is refused, or with `force` emptied."""
+    info_path = run_dir / RUN_INFO_NAME
+    if not info_path.is_file():
+        return
+    try:
+        old = read_run_info(info_path)
+        old_key: tuple[str, str] | None = (old.dataset.fingerprint, old.split)
+    except HarnessError:
+        old_key = None  # unreadable: not a run this one can resume
+    new_key = (dataset_fingerprint(dataset, facts.sha256), split)
+    if old_key == new_key:
+        return
+    if not force:
+        what = (
+            f"a run of another dataset or split ({old_key[1]!r}, dataset fingerprint {old_key[0][:12]})"
+            if old_key
+            else "a run.json this version cannot read"
+        )
+        raise HarnessError(
+            f"run folder {run_dir} holds {what}; this run is split {new_key[1]!r} of dataset fingerprint "
+            f"{new_key[0][:12]}. Pass another --run-id, or --force to delete that run's files and reuse the id."
+        )
+    clear_run_folder(run_dir, keep=(LOCK_NAME,))
+
+
 class _Run:
     """One `harness run`: the state shared by its steps, on every rank of a sharded job."""
 
@@ -202,29 +230,7 @@ class _Run:
         return self.config.output_dir / outcome[1], lock
 
     def check_reuse(self, run_dir: Path) -> None:
-        """A run folder that holds a run of another dataset or split is refused, or with --force emptied."""
-        info_path = run_dir / RUN_INFO_NAME
-        if not info_path.is_file():
-            return
-        try:
-            old = read_run_info(info_path)
-            old_key: tuple[str, str] | None = (old.dataset.fingerprint, old.split)
-        except HarnessError:
-            old_key = None  # unreadable: not a run this one can resume
-        new_key = (dataset_fingerprint(self.config.dataset, self.facts.sha256), self.config.split)
-        if old_key == new_key:
-            return
-        if not self.config.force:
-            what = (
-                f"a run of another dataset or split ({old_key[1]!r}, dataset fingerprint {old_key[0][:12]})"
-                if old_key
-                else "a run.json this version cannot read"
-            )
-            raise HarnessError(
-                f"run folder {run_dir} holds {what}; this run is split {new_key[1]!r} of dataset fingerprint "
-                f"{new_key[0][:12]}. Pass another --run-id, or --force to delete that run's files and reuse the id."
-            )
-        clear_run_folder(run_dir, keep=(LOCK_NAME,))
+        check_run_reuse(run_dir, self.config.dataset, self.config.split, self.config.force, self.facts)
 
     def evaluate_model(self, name: str, samples: list[Sample], device: str, run_dir: Path) -> list[ModelEntry]:
         """The model's normal run and each asked control, with the adapter loaded once."""
@@ -299,7 +305,7 @@ class _Run:
         names = resolve_models(config.models)
         check_adapter_options(names, config.adapter_options)
         device = resolve_device(config.device, dist)
-        samples, invalid = _select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
+        samples, invalid = select_samples(config, self.console if dist.is_main else Console(quiet=True), self.facts)
         run_dir, lock = self.claim_run_dir()
         info_path = run_dir / RUN_INFO_NAME
         run_info = self.run_info(run_dir.name, names, samples, invalid, device) if dist.is_main else None

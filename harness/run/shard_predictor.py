@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter, PairInput
 from harness.data.schema import Sample
 from harness.metrics.change_detection import change_confusion
 from harness.run.pair_loader import LoadedBatch, iterate_pairs
 from harness.run.prediction_cache import PredictionCache
 from harness.run.prediction_record import PredictionRecord, check_prediction, error_record
 from harness.run.run_folder import PredictionsWriter
+from idg_adapters.base import Adapter, PairInput
 
 
 def predict_isolating_failures(adapter: Adapter, batch: list[PairInput]) -> list[Any]:

@@ -17,10 +17,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet, change_probability, normalise
 from harness.training.change_pairs import change_pairs, load_native, load_resized_split
 from harness.training.config import TrainConfigError
 from harness.training.task import Shard, TrainingTask
+from idg_adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet, change_probability, normalise
 
 CHANGE_THRESHOLD = 0.5
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from adapters.checkpoint_files import load_state_dict
 from harness.files.atomic import write_atomic
+from idg_adapters.checkpoint_files import load_state_dict
 
 MODEL_FILE = "model.safetensors"
 PROVENANCE_FILE = "provenance.json"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from adapters.base import PairInput
+from idg_adapters.base import PairInput
 from tests.adapters.tiny_weights import FAMILY_BUILDERS, require_family, save_tiny_open_clip
 
 Rect = tuple[tuple[int, int, int, int], tuple[int, int, int]]

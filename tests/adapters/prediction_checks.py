@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import PairInput, Prediction
+from idg_adapters.base import PairInput, Prediction
 
 
 def assert_valid(prediction: Any, pair: PairInput) -> None:

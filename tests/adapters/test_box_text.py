@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.box_text import CONVENTIONS, parse_box_reply
+from idg_adapters.box_text import CONVENTIONS, parse_box_reply
 
 PARSED = [
     # Qwen2-VL

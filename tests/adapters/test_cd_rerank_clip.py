@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.base import AdapterUnavailable, PairInput
-from adapters.cd_rerank_clip import ChangeRerankClipAdapter, context_crop_box
+from idg_adapters.base import AdapterUnavailable, PairInput
+from idg_adapters.cd_rerank_clip import ChangeRerankClipAdapter, context_crop_box
 from tests.adapters.conftest import BLUE, RED, YELLOW, draw_scene, varied_pairs
 from tests.adapters.test_contract import assert_same, assert_valid, degenerate_pairs
 

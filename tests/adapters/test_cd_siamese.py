@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from adapters.base import AdapterUnavailable, PairInput
-from adapters.cd_siamese import DEFAULT_WEIGHTS, SiameseChangeDetectorAdapter
-from adapters.checkpoint_files import CHECKPOINT_DIR
 from harness.data.synth import SynthConfig, generate_dataset
 from harness.training.cd_siamese_task import change_counts, change_scores
 from harness.training.change_pairs import change_pairs, load_native
+from idg_adapters.base import AdapterUnavailable, PairInput
+from idg_adapters.cd_siamese import DEFAULT_WEIGHTS, SiameseChangeDetectorAdapter
+from idg_adapters.checkpoint_files import CHECKPOINT_DIR
 from tests.adapters.conftest import RED, YELLOW, draw_scene
 
 PROVENANCE = CHECKPOINT_DIR / Path(DEFAULT_WEIGHTS).with_suffix(".json")

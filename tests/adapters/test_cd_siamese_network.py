@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet, change_probability
 from harness.training.cd_siamese_task import dice_loss
+from idg_adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet, change_probability
 from tests.adapters.conftest import BLUE, RED, YELLOW, draw_scene
 
 TINY = NetworkConfig(channels=(8, 16, 32))
@@ -69,7 +69,7 @@ def _tiny_batch() -> tuple[list, np.ndarray]:
 
 
 def test_overfits_a_tiny_batch() -> None:
-    from adapters.cd_siamese_network import image_tensor
+    from idg_adapters.cd_siamese_network import image_tensor
 
     torch.manual_seed(0)
     pairs, masks = _tiny_batch()

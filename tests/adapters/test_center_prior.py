@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.center_prior import CenterPriorAdapter
+from idg_adapters.center_prior import CenterPriorAdapter
 
 
 def test_default_box_is_centred_30_percent(pair_factory) -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from adapters.checkpoint_files import CheckpointError, load_state_dict, weights_sha256
+from idg_adapters.checkpoint_files import CheckpointError, load_state_dict, weights_sha256
 
 
 class _Exploit:
@@ -63,7 +63,7 @@ def test_weights_hash_tracks_content(tmp_path: Path) -> None:
 
 
 def test_folder_is_not_a_weights_file(tmp_path: Path) -> None:
-    from adapters.checkpoint_files import weights_path_problem
+    from idg_adapters.checkpoint_files import weights_path_problem
 
     folder = tmp_path / "m.safetensors"
     folder.mkdir()
@@ -79,7 +79,7 @@ def test_folder_is_not_a_weights_file(tmp_path: Path) -> None:
 
 
 def test_state_dict_that_does_not_fit_is_summarised(tmp_path: Path) -> None:
-    from adapters.checkpoint_files import load_matching_state_dict
+    from idg_adapters.checkpoint_files import load_matching_state_dict
 
     model = torch.nn.Linear(3, 2)
     state = {"weight": torch.zeros(5, 3), **{f"other.{i}": torch.zeros(1) for i in range(40)}}

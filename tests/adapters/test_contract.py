@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters import registry
-from adapters.base import Adapter, AdapterInputError, AdapterUnavailable, PairInput
+from idg_adapters import registry
+from idg_adapters.base import Adapter, AdapterInputError, AdapterUnavailable, PairInput
 from tests.adapters.prediction_checks import assert_same, assert_valid
 from tests.adapters.tiny_weights import FAMILY_BUILDERS
 

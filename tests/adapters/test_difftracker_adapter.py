@@ -12,13 +12,13 @@ import pytest
 import torch
 from torchvision.ops import box_iou
 
-from adapters.base import AdapterUnavailable, PairInput
-from adapters.checkpoint_files import CHECKPOINT_DIR
-from adapters.registry import create_adapter
 from difftracker.config import VARIANTS
 from harness.data.images import load_pair
 from harness.data.synth import SynthConfig, generate_dataset
 from harness.training.grounding_pairs import grounding_pairs
+from idg_adapters.base import AdapterUnavailable, PairInput
+from idg_adapters.checkpoint_files import CHECKPOINT_DIR
+from idg_adapters.registry import create_adapter
 
 FAMILY = sorted(VARIANTS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.mask_boxes import mask_to_boxes
+from idg_adapters.mask_boxes import mask_to_boxes
 
 
 def canvas(height: int = 20, width: int = 30) -> np.ndarray:

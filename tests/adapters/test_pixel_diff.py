@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.base import PairInput
-from adapters.pixel_diff import PixelDiffAdapter
+from idg_adapters.base import PairInput
+from idg_adapters.pixel_diff import PixelDiffAdapter
 
 RED = ((10, 8, 26, 24), (210, 40, 40))
 SMALL_BLUE = ((44, 4, 54, 14), (40, 60, 220))

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adapters.base import PairInput
-from adapters.random_box import RandomBoxAdapter
+from idg_adapters.base import PairInput
+from idg_adapters.random_box import RandomBoxAdapter
 
 
 def test_k_boxes_with_descending_scores(pair_factory) -> None:
@@ -53,8 +53,8 @@ def test_same_boxes_in_a_fresh_process() -> None:
     image = Image.new("RGB", (64, 48))
     (prediction,) = RandomBoxAdapter().predict([PairInput("sample-42", image, image, "")])
     script = (
-        "import json; from PIL import Image; from adapters.base import PairInput;"
-        "from adapters.random_box import RandomBoxAdapter;"
+        "import json; from PIL import Image; from idg_adapters.base import PairInput;"
+        "from idg_adapters.random_box import RandomBoxAdapter;"
         "img = Image.new('RGB', (64, 48));"
         "print(json.dumps(RandomBoxAdapter().predict([PairInput('sample-42', img, img, '')])[0].boxes.tolist()))"
     )

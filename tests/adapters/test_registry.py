@@ -6,8 +6,8 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from adapters import registry
-from adapters.base import Adapter, PairInput, Prediction
+from idg_adapters import registry
+from idg_adapters.base import Adapter, PairInput, Prediction
 
 
 class PluginAdapter(Adapter):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import torch
 
-from adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
 from harness.training.checkpoint import (
     MODEL_FILE,
     PROVENANCE_FILE,
@@ -16,6 +15,7 @@ from harness.training.checkpoint import (
     save_model_checkpoint,
     save_training_state,
 )
+from idg_adapters.cd_siamese_network import NetworkConfig, SiameseDiffNet
 
 
 def _trained_a_little() -> tuple[SiameseDiffNet, torch.optim.Optimizer]:

@@ -48,9 +48,9 @@ def test_a_control_trains_with_the_difftracker_recipe_and_the_adapter_reproduces
 ) -> None:
     from rich.console import Console
 
-    from adapters.difftracker import LateFusion
     from harness.run.run_config import RunConfig
     from harness.run.runner import run_evaluation
+    from idg_adapters.difftracker import LateFusion
 
     config = write_difftracker_config(tmp_path / "dt.yaml", tiny_text_encoder)
     out = tmp_path / "late"

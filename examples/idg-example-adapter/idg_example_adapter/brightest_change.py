@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.base import Adapter, PairInput, Prediction
 
 # ITU-R BT.601 luma weights: brightness as people perceive it, not the plain channel mean.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)

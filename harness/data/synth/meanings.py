@@ -378,7 +378,3 @@ def _nearest_landmark(target, ctx, rng):
     landmark = _pick(rng, options)
     return Meaning("relation.nearest", "relation", "np.relation.nearest", {"lm": _landmark(landmark)},
                    lambda d, strict: nearest(d, landmark, strict))  # fmt: skip
-
-
-# The category family lives in its own module; importing it registers its meanings here.
-from harness.data.synth import category_meanings  # noqa: E402, F401

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from harness.data.synth import category_meanings  # noqa: F401  (registers the category family in MEANINGS)
 from harness.data.synth.descriptors import DifferenceDescriptor, SceneContext
 from harness.data.synth.held_out import lexicon
 from harness.data.synth.lexicon import attribute_set

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.base import PairInput
 from harness.data.images import load_pair
 from harness.data.manifest import read_manifest
 from harness.data.synth import SynthConfig, generate_dataset
+from idg_adapters.base import PairInput
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from adapters.mmdet_availability import INSTALL_COMMAND, missing_mmdet_parts
+from idg_adapters.mmdet_availability import INSTALL_COMMAND, missing_mmdet_parts
 
 
 def require_mmdet() -> None:

@@ -7,10 +7,10 @@ import pytest
 import torch
 from PIL import Image
 
-from adapters.canvas_mapping import canvas_boxes_to_b, compose_canvas
-from adapters.grounder_modes import box_iou_matrix
-from adapters.owlv2 import padded_square
-from adapters.single_image_grounder import candidates_from_normalized
+from idg_adapters.canvas_mapping import canvas_boxes_to_b, compose_canvas
+from idg_adapters.grounder_modes import box_iou_matrix
+from idg_adapters.owlv2 import padded_square
+from idg_adapters.single_image_grounder import candidates_from_normalized
 
 
 def test_canvas_places_a_left_and_b_right_exactly() -> None:

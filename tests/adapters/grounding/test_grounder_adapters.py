@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from adapters import registry
-from adapters.base import Adapter, AdapterUnavailable, PairInput
-from adapters.grounder_adapter import GrounderAdapter
-from adapters.grounder_modes import MODES
+from idg_adapters import registry
+from idg_adapters.base import Adapter, AdapterUnavailable, PairInput
+from idg_adapters.grounder_adapter import GrounderAdapter
+from idg_adapters.grounder_modes import MODES
 from tests.adapters.conftest import varied_pairs
 from tests.adapters.grounding.mmdet_requirement import require_mmdet
 from tests.adapters.prediction_checks import assert_same, assert_valid

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.grounding_text import bert_tokenizer, grounding_caption, noun_phrases, phrase_query
+from idg_adapters.grounding_text import bert_tokenizer, grounding_caption, noun_phrases, phrase_query
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from adapters import mmdet_availability, mmdet_grounding_dino, registry
-from adapters.base import AdapterUnavailable
-from adapters.grounder_modes import MODES
+from idg_adapters import mmdet_availability, mmdet_grounding_dino, registry
+from idg_adapters.base import AdapterUnavailable
+from idg_adapters.grounder_modes import MODES
 from tests.adapters.conftest import varied_pairs
 from tests.adapters.grounding.mmdet_requirement import require_mmdet
 from tests.adapters.prediction_checks import assert_valid

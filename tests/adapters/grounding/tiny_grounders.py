@@ -77,7 +77,7 @@ def save_tiny_hf_grounding_dino(directory: Path, mm: bool = False, with_tokenize
         directory
     )
     if with_tokenizer:
-        from adapters.grounding_text import bert_tokenizer
+        from idg_adapters.grounding_text import bert_tokenizer
 
         bert_tokenizer(directory).save_pretrained(directory)
     return {"weights": str(directory)}
@@ -157,7 +157,7 @@ def save_tiny_official_grounding_dino(directory: Path) -> dict[str, Any]:
     import groundingdino
     from transformers import BertModel
 
-    from adapters.grounding_text import bert_tokenizer
+    from idg_adapters.grounding_text import bert_tokenizer
 
     directory.mkdir(parents=True, exist_ok=True)
     text_dir = directory / "tiny-bert"

@@ -44,8 +44,8 @@ def save_tiny_mmdet_grounding_dino(directory: Path) -> dict[str, Any]:
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    from adapters.grounding_text import bert_tokenizer
-    from adapters.mmdet_grounding_dino import resolve_config
+    from idg_adapters.grounding_text import bert_tokenizer
+    from idg_adapters.mmdet_grounding_dino import resolve_config
 
     directory.mkdir(parents=True, exist_ok=True)
     text_dir = directory / "tiny-bert"
