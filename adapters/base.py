@@ -190,6 +190,11 @@ class Adapter(ABC):
         """Parameter count for the leaderboard's size column; None for models without weights."""
         return None
 
+    def training_data(self) -> dict[str, Any] | None:
+        """The dataset the loaded weights were trained on ({"fingerprint": ..., ...}, from their
+        provenance), so a report can say when a model is evaluated on other data; None if unknown."""
+        return None
+
     def fingerprint(self) -> str:
         """Hash of what determines the outputs: name, code version, options (+ weights hash).
 

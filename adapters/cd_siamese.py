@@ -20,6 +20,7 @@ from idg_adapters.checkpoint_files import (
     load_state_dict,
     provenance_model_spec,
     provenance_path,
+    provenance_training_data,
     resolve_weights,
     weights_path_problem,
     weights_sha256,
@@ -88,6 +89,10 @@ class SiameseChangeDetectorAdapter(Adapter):
             raise AdapterUnavailable(f"cannot load {weights}: {exc}", "pass a cd-siamese checkpoint") from exc
         self.device = "cuda" if device == "auto" and _cuda_available() else ("cpu" if device == "auto" else device)
         self.model = model.to(self.device).eval()
+        self._training_data = provenance_training_data(weights)
+
+    def training_data(self) -> dict[str, Any] | None:
+        return getattr(self, "_training_data", None)
 
     def num_parameters(self) -> int | None:
         return None if self.model is None else sum(p.numel() for p in self.model.parameters())

@@ -76,6 +76,18 @@ def provenance_model_spec(weights: Path, keys: tuple[str, ...], model_name: str)
     return spec
 
 
+def provenance_training_data(weights: Path) -> dict[str, Any] | None:
+    """The `dataset` entry (fingerprint, path) of the provenance JSON beside `weights`, or None."""
+    import json
+
+    try:
+        provenance = json.loads(provenance_path(Path(weights)).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    dataset = provenance.get("dataset") if isinstance(provenance, dict) else None
+    return dict(dataset) if isinstance(dataset, dict) and dataset.get("fingerprint") else None
+
+
 class CheckpointError(Exception):
     """A weights file is missing, of an unknown kind, or refused as unsafe."""
 

@@ -18,6 +18,7 @@ from idg_adapters.checkpoint_files import (
     load_state_dict,
     provenance_model_spec,
     provenance_path,
+    provenance_training_data,
     resolve_weights,
     weights_path_problem,
     weights_sha256,
@@ -94,6 +95,10 @@ class DiffTrackerAdapter(Adapter):
         self.model = model.to(device).eval()
         self.text_encoder = model.make_text_encoder().to(device).eval()
         self.image_size = config.image_size
+        self._training_data = provenance_training_data(weights)
+
+    def training_data(self) -> dict[str, Any] | None:
+        return getattr(self, "_training_data", None)
 
     def num_parameters(self) -> int | None:
         if self.model is None:

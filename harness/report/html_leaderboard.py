@@ -26,6 +26,7 @@ from harness.report.leaderboard import (
     pixel_rows,
     ranked_models,
     scored_models,
+    trained_elsewhere_lines,
 )
 from harness.report.per_sample import SampleResult
 from harness.report.runs import LoadedRun, merge_runs
@@ -200,6 +201,10 @@ def _plots_html(
     return '<div class="plots">' + "".join(figures) + "</div>"
 
 
+def _code(text: str) -> str:
+    return f"<code>{esc(text)}</code>"
+
+
 def render_html_leaderboard(
     runs: list[LoadedRun],
     sample_results: dict[str, list[SampleResult]] | None = None,
@@ -229,6 +234,7 @@ def render_html_leaderboard(
         "Click a column header to sort.</p>",
     ]
     parts += [f'<p class="note">{esc(note)}</p>' for note in notes or []]
+    parts += [f'<p class="note">{line}</p>' for line in trained_elsewhere_lines(entries, dataset.fingerprint, _code)]
     parts += ["<h2>Overall</h2>", _overall_table(ranked, gallery_links)]
     if any(e.scored for e in ranked):
         parts.append(f'<p class="note">{SCORED_MARK} {esc(SCORED_NOTE)}.</p>')

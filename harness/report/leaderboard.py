@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,21 @@ SCORED_CONTROLS_NOTE = "scored from a predictions file: controls cannot apply to
 def model_name_md(entry: ModelEntry) -> str:
     """The model's name as a table cell, marked when it was scored from a predictions file."""
     return md_code(entry.name) + (SCORED_MARK if entry.scored else "")
+
+
+def trained_elsewhere_lines(entries: list[ModelEntry], fingerprint: str, name: Callable[[str], str]) -> list[str]:
+    """One line per training set other than the evaluated dataset, naming the models whose weights'
+    provenance says they were trained on it (their scores are then transfer, not in-distribution)."""
+    groups: dict[str, list[str]] = {}
+    for e in entries:
+        trained = (e.trained_on or {}).get("fingerprint") if e.done else None
+        if trained and trained != fingerprint and "@" not in e.name:
+            groups.setdefault(trained, []).append(e.name)
+    return [
+        f"Trained on another dataset (training set fingerprint {name(trained[:16])}, from the checkpoints' "
+        f"provenance): {', '.join(name(n) for n in sorted(names))}."
+        for trained, names in sorted(groups.items())
+    ]
 
 
 def format_metric(block: dict[str, Any] | None) -> str:
@@ -86,6 +102,7 @@ def render_leaderboard(
         f"fingerprint {md_code(dataset.fingerprint[:16])}), split {md_code(first.split)}, "
         f"{dataset.n_samples} samples scored.",
         f"- Invalid samples skipped: {dataset.invalid_count}.",
+        *(f"- {line}" for line in trained_elsewhere_lines(entries, dataset.fingerprint, md_code)),
         "- Scores in percent; brackets are 95% bootstrap confidence intervals (seeded, resampling samples). "
         "A sample is a hit at Acc@τ when the top-1 box has IoU ≥ τ with the target; errors count as misses.",
         "",

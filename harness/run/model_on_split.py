@@ -206,6 +206,7 @@ class ModelOnSplit:
             "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
             "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,
             "params": adapter.num_parameters(),
+            "trained_on": adapter.training_data(),
             "processes": dist.world_size,
             "peak_rss_mb": max(s["peak_rss_mb"] for s in shard_stats),
             "cuda_peak_mb": max(

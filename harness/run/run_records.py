@@ -75,6 +75,7 @@ class ModelEntry:
     processes: int | None = None
     peak_rss_mb: float | None = None
     cuda_peak_mb: float | None = None
+    trained_on: dict[str, Any] | None = None  # the training set of the model's weights (provenance)
     control: str | None = None  # query-shuffle | a-blind | swap, for a control run
     base_model: str | None = None  # the model this control run belongs to
     drop: dict[str, Any] | None = None  # paired Acc@0.5 drop from the base model's run
@@ -114,7 +115,7 @@ class ModelEntry:
             if f.name in _OMITTED_WHEN_NONE and value is None:
                 continue
             if f.name == "source" and value == RUN_SOURCE:
-                continue  # a run model's entry reads as before these fields existed
+                continue  # written only for a scored model
             out[f.name] = value
         out.update(self.control_counts)
         out.update(self.extra)

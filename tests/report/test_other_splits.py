@@ -29,3 +29,19 @@ def test_splits_side_by_side(tmp_path: Path) -> None:
     assert "Acc@0.5 across splits" in html and "test-novel (n=6)" in html
     # Comparisons and tables are of the first split named.
     assert main(["report", *runs, "--out", str(out), "--compare", "pixel-diff", "center-prior"]) == 0
+
+
+def test_models_trained_on_another_dataset_are_named(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    write_tiny_dataset(root, n_pairs=1)
+    results, out = tmp_path / "results", tmp_path / "lb"
+    args = ["run", "--models", "cd-siamese,pixel-diff", "--dataset", str(root), "--output-dir", str(results)]
+    assert main([*args, "--run-id", "r", "--loader-workers", "0"]) == 0
+    entry = json.loads((results / "r" / "run.json").read_text())["models"]["cd-siamese"]
+    assert len(entry["trained_on"]["fingerprint"]) == 64  # from the committed checkpoint's provenance
+    assert json.loads((results / "r" / "run.json").read_text())["models"]["pixel-diff"]["trained_on"] is None
+    assert main(["report", str(results / "r"), "--out", str(out), "--no-galleries"]) == 0
+    md = (out / "leaderboard.md").read_text(encoding="utf-8")
+    line = next(line for line in md.splitlines() if line.startswith("- Trained on another dataset"))
+    assert entry["trained_on"]["fingerprint"][:16] in line and "`cd-siamese`" in line and "pixel-diff" not in line
+    assert "Trained on another dataset" in (out / "index.html").read_text(encoding="utf-8")
