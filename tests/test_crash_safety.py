@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -15,25 +14,9 @@ import pytest
 
 from harness.cli import main
 from harness.run.run_lock import RunLock
+from tests.slow_runner import SLOW_RUNNER
 
 REPO = Path(__file__).resolve().parents[1]
-
-SLOW_RUNNER = textwrap.dedent(
-    """
-    import os, sys, time
-    from idg_adapters.base import Adapter, Prediction
-    from idg_adapters.registry import register
-
-    @register("test-slow")
-    class Slow(Adapter):
-        def predict(self, batch):
-            time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
-            return [Prediction.ranked([[1, 2, 30 + len(p.id), 40]], [1.0]) for p in batch]
-
-    from harness.cli import main
-    sys.exit(main(sys.argv[1:]))
-    """
-)
 
 
 def _cache_lines(results: Path) -> int:

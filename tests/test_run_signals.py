@@ -19,26 +19,10 @@ from pathlib import Path
 import pytest
 
 from harness.run.run_lock import RunLock
+from tests.slow_runner import SLOW_RUNNER
 from tests.tiny_dataset import write_tiny_dataset
 
 REPO = Path(__file__).resolve().parents[1]
-
-SLOW_RUNNER = textwrap.dedent(
-    """
-    import os, sys, time
-    from idg_adapters.base import Adapter, Prediction
-    from idg_adapters.registry import register
-
-    @register("test-slow")
-    class Slow(Adapter):
-        def predict(self, batch):
-            time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
-            return [Prediction.ranked([[1, 2, 30 + len(p.id), 40]], [1.0]) for p in batch]
-
-    from harness.cli import main
-    sys.exit(main(sys.argv[1:]))
-    """
-)
 
 N_PAIRS = 5  # 10 samples: enough batches for the workers to be busy when the signal comes
 

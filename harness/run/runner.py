@@ -64,6 +64,19 @@ class RunResult:
     models: list[ModelEntry]
 
 
+def dataset_record(dataset: Path, facts: FileFacts, n_samples: int, invalid: dict[str, Any]) -> DatasetRecord:
+    """run.json's record of the dataset a run scored: name and version from dataset.json, the content
+    fingerprint, how many samples were scored and which rows were skipped."""
+    info = read_dataset_info(dataset)
+    return DatasetRecord(
+        name=info.get("name", dataset.name),
+        version=info.get("version"),
+        fingerprint=dataset_fingerprint(dataset, facts.sha256),
+        n_samples=n_samples,
+        invalid=invalid,
+    )
+
+
 def resolve_models(models: list[str]) -> list[str]:
     """Names, globs (`gdino-*`), families and `all` expanded in the order given, duplicates removed."""
     if not models:
@@ -271,7 +284,6 @@ class _Run:
 
     def run_info(self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str) -> RunInfo:
         config = self.config
-        dataset_info = read_dataset_info(config.dataset)
         return RunInfo(
             run_id=run_id,
             status=RunStatus.RUNNING,
@@ -290,13 +302,7 @@ class _Run:
                 extra_strata=config.extra_strata,
                 controls=config.controls,
             ),
-            dataset=DatasetRecord(
-                name=dataset_info.get("name", config.dataset.name),
-                version=dataset_info.get("version"),
-                fingerprint=dataset_fingerprint(config.dataset, self.facts.sha256),
-                n_samples=len(samples),
-                invalid=invalid,
-            ),
+            dataset=dataset_record(config.dataset, self.facts, len(samples), invalid),
             environment=run_environment(),
         )
 

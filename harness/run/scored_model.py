@@ -22,7 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.data.images import load_image, resolve_dataset_path
-from harness.data.manifest import dataset_fingerprint, read_dataset_info
+from harness.data.manifest import dataset_fingerprint
 from harness.data.schema import Sample
 from harness.errors import HarnessError
 from harness.files.atomic import write_json_atomic, write_text_atomic
@@ -50,7 +50,6 @@ from harness.run.run_folder import PREDICTIONS_NAME, RUN_INFO_NAME, check_run_id
 from harness.run.run_lock import RunLock
 from harness.run.run_records import (
     SCORED_SOURCE,
-    DatasetRecord,
     ModelEntry,
     ModelStatus,
     RunInfo,
@@ -59,7 +58,7 @@ from harness.run.run_records import (
     RunStatus,
     read_run_info,
 )
-from harness.run.runner import FILE_FACTS_NAME, check_run_reuse, select_samples
+from harness.run.runner import FILE_FACTS_NAME, check_run_reuse, dataset_record, select_samples
 from idg_adapters.box_text import CONVENTIONS
 
 
@@ -191,20 +190,13 @@ class _Scoring:
 
     def new_run_info(self, run_id: str, samples: list[Sample], invalid: dict) -> RunInfo:
         request = self.request
-        dataset_info = read_dataset_info(request.dataset)
         return RunInfo(
             run_id=run_id,
             status=RunStatus.COMPLETE,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             argv=request.argv,
             config=RunSettings(models=[request.name], split=request.split, dataset=str(request.dataset)),
-            dataset=DatasetRecord(
-                name=dataset_info.get("name", request.dataset.name),
-                version=dataset_info.get("version"),
-                fingerprint=dataset_fingerprint(request.dataset, self.facts.sha256),
-                n_samples=len(samples),
-                invalid=invalid,
-            ),
+            dataset=dataset_record(request.dataset, self.facts, len(samples), invalid),
             environment=run_environment(),
         )
 
