@@ -10,7 +10,6 @@ DATASET_NAME = "DiffGround-Synth"
 # Full version string of each generator version (SynthConfig.version); recorded in dataset.json.
 VERSIONS: dict[int, str] = {1: "1.0.0", 2: "2.0.0"}
 LATEST_VERSION = 2
-GENERATOR_VERSION = VERSIONS[LATEST_VERSION]
 # Version 1 has train/val/test. Version 2 adds test-novel (pairs drawn like test, queries worded only
 # with the held-out frames and lexicon entries) and test-robust (B re-rendered with camera nuisance).
 SPLITS_V1: tuple[str, ...] = ("train", "val", "test")
