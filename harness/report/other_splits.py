@@ -34,7 +34,11 @@ def group_by_split(runs: list[LoadedRun]) -> tuple[list[LoadedRun], dict[str, li
 
 def _by_split(main: list[LoadedRun], others: dict[str, list[LoadedRun]]) -> dict[str, dict[str, ModelEntry]]:
     splits = {main[0].info.split: merge_runs(main), **{s: merge_runs(rs) for s, rs in others.items()}}
-    return {split: {e.name: e for e in entries if e.done and e.metrics} for split, entries in splits.items()}
+    # Control runs stay in the first split's controls section; here each model appears once.
+    return {
+        split: {e.name: e for e in entries if e.done and e.metrics and e.control is None}
+        for split, entries in splits.items()
+    }
 
 
 def _n(entries: dict[str, ModelEntry]) -> int:

@@ -45,3 +45,28 @@ def test_models_trained_on_another_dataset_are_named(tmp_path: Path) -> None:
     line = next(line for line in md.splitlines() if line.startswith("- Trained on another dataset"))
     assert entry["trained_on"]["fingerprint"][:16] in line and "`cd-siamese`" in line and "pixel-diff" not in line
     assert "Trained on another dataset" in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_control_runs_stay_out_of_the_split_tables(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    rows = write_tiny_dataset(root, n_pairs=2, split="test") + write_tiny_dataset(root, n_pairs=2, split="test-novel")
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    results, out = tmp_path / "results", tmp_path / "lb"
+    base = [
+        "run",
+        "--models",
+        "pixel-diff",
+        "--dataset",
+        str(root),
+        "--output-dir",
+        str(results),
+        "--loader-workers",
+        "0",
+    ]
+    assert main([*base, "--split", "test", "--run-id", "t", "--control", "query-shuffle"]) == 0
+    assert main([*base, "--split", "test-novel", "--run-id", "n"]) == 0
+    assert main(["report", str(results / "t"), str(results / "n"), "--out", str(out), "--no-galleries"]) == 0
+    md = (out / "leaderboard.md").read_text(encoding="utf-8")
+    section = md[md.index("## Acc@0.5 across splits") : md.index("## mIoU across splits")]
+    assert "`pixel-diff`" in section and "@query-shuffle" not in section
+    assert "## Controls" in md  # the control run is reported there
