@@ -82,11 +82,11 @@ def test_data_synth_stats_validate_run(tmp_path: Path, capsys: pytest.CaptureFix
 def test_run_without_dataset_generates_the_default_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import functools
 
-    import harness.cli.common as common
+    import harness.cli.consoles_and_defaults as defaults
     import harness.cli.run as run_command
     import harness.data.synth as synth
 
-    monkeypatch.setattr(common, "DEFAULT_DATASET", tmp_path / "default")
+    monkeypatch.setattr(defaults, "DEFAULT_DATASET", tmp_path / "default")
     monkeypatch.setattr(run_command, "DEFAULT_DATASET", tmp_path / "default")
     small = functools.partial(
         synth.SynthConfig, n_train=3, n_val=3, n_test=4, n_test_novel=2, n_test_robust=2, max_size=256

@@ -6,7 +6,7 @@ import argparse
 
 from harness import __version__
 from harness.cli import data, models, report, run, score, train
-from harness.cli.common import err_console
+from harness.cli.consoles_and_defaults import err_console
 from harness.errors import HarnessError
 
 COMMANDS = (models, data, run, score, report, train)

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from harness.cli import common
-from harness.cli.common import DEFAULT_DATASET, HelpFormatter, console
+from harness.cli import consoles_and_defaults as defaults
+from harness.cli.consoles_and_defaults import DEFAULT_DATASET, HelpFormatter, console
 from harness.data.manifest import TRAIN_SPLIT, read_dataset_info
 from harness.data.synth import SynthConfig, SynthReport, generate_dataset
 from harness.data.validate import validate_dataset
@@ -177,23 +177,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def ensure_default_dataset() -> None:
-    """Generate the bundled DiffGround-Synth at common.DEFAULT_DATASET when it is not there yet."""
-    if (common.DEFAULT_DATASET / "manifest.jsonl").is_file():
+    """Generate the bundled DiffGround-Synth at defaults.DEFAULT_DATASET when it is not there yet."""
+    if (defaults.DEFAULT_DATASET / "manifest.jsonl").is_file():
         return
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise HarnessError(
-            f"no dataset at {common.DEFAULT_DATASET}: generate it before a sharded run (`harness data synth`) "
+            f"no dataset at {defaults.DEFAULT_DATASET}: generate it before a sharded run (`harness data synth`) "
             "so the ranks do not all write it at once"
         )
-    common.err_console.print(
-        f"No dataset at {common.DEFAULT_DATASET}: generating the bundled DiffGround-Synth (seed 0) ..."
+    defaults.err_console.print(
+        f"No dataset at {defaults.DEFAULT_DATASET}: generating the bundled DiffGround-Synth (seed 0) ..."
     )
     from harness.data import synth
 
     # The output does not depend on the number of workers, so use what the machine has.
     config = synth.SynthConfig(workers=min(4, os.cpu_count() or 1))
-    report = generate_with_progress(common.DEFAULT_DATASET, config, common.err_console)
-    common.err_console.print(f"Generated {report.total_queries} queries in {report.elapsed_s:.1f} s.")
+    report = generate_with_progress(defaults.DEFAULT_DATASET, config, defaults.err_console)
+    defaults.err_console.print(f"Generated {report.total_queries} queries in {report.elapsed_s:.1f} s.")
 
 
 EXAMPLES = """examples:

@@ -11,7 +11,7 @@ import argparse
 import textwrap
 from dataclasses import dataclass
 
-from harness.cli.common import HelpFormatter, add_adapter_option_args, console
+from harness.cli.consoles_and_defaults import HelpFormatter, add_adapter_option_args, console
 from harness.errors import HarnessError
 
 EXAMPLES = """examples:

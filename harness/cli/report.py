@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.cli.common import DEFAULT_LEADERBOARDS, DEFAULT_RESULTS, HelpFormatter, console, err_console
+from harness.cli.consoles_and_defaults import DEFAULT_LEADERBOARDS, DEFAULT_RESULTS, HelpFormatter, console, err_console
 
 EXAMPLES = """examples:
   harness report                                 the latest complete run under results/

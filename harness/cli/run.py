@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from harness.cli.common import (
+from harness.cli.consoles_and_defaults import (
     DEFAULT_DATASET,
     DEFAULT_RESULTS,
     HelpFormatter,

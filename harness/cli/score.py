@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.cli.common import DEFAULT_RESULTS, HelpFormatter, console, err_console
+from harness.cli.consoles_and_defaults import DEFAULT_RESULTS, HelpFormatter, console, err_console
 from harness.errors import HarnessError
 
 EXAMPLES = """examples:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness.cli.common import DEFAULT_DATASET, console
+from harness.cli.consoles_and_defaults import DEFAULT_DATASET, console
 from harness.cli.data import ensure_default_dataset
 
 
