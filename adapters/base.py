@@ -74,12 +74,18 @@ class Prediction:
     scores: float array (N,), non-increasing.
     mask: optional (H, W) float or bool change map in B's frame.
     error: set (and boxes empty) when the model failed on this sample.
+    reply: the raw text answer of a model that answers in text (a multimodal LLM), kept in
+        predictions.jsonl; a reply without a readable box is a prediction with no boxes (a
+        "no-prediction", a miss), never an error and never a made-up box.
+    usage: tokens the answer cost ({"prompt_tokens": .., "completion_tokens": ..}), when known.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     mask: np.ndarray | None = None
     error: str | None = None
+    reply: str | None = None
+    usage: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         self.boxes = np.asarray(self.boxes, dtype=np.float64).reshape(-1, 4)

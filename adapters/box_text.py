@@ -6,6 +6,7 @@
 | `internvl2` | `<box>[[x1, y1, x2, y2]]</box>` (several lists in one tag allowed) | 0-1000 |
 | `minicpm` | `<box>x1 y1 x2 y2</box>` | not fixed |
 | `mantis` | `<box>[x1, y1, x2, y2]</box>` | not fixed |
+| `bbox-json` | `{"bbox_2d": [x1, y1, x2, y2], ...}` (Qwen2.5-VL, Qwen3-VL; fenced or bare JSON) | not fixed |
 | `plain` | `[x1, y1, x2, y2]` anywhere in the text | not fixed |
 
 A reply may hold several boxes; they are ranked in the order they appear. The parser returns
@@ -29,6 +30,7 @@ _FOUR_LIST = re.compile(rf"\[\s*({_NUM}){_SEP}({_NUM}){_SEP}({_NUM}){_SEP}({_NUM
 _QWEN = re.compile(
     rf"<\|box_start\|>\s*\(\s*({_NUM}){_SEP}({_NUM})\s*\){_SEP}\(\s*({_NUM}){_SEP}({_NUM})\s*\)\s*<\|box_end\|>"
 )
+_BBOX_2D = re.compile(rf"[\"']bbox_2d[\"']\s*:\s*\[\s*({_NUM}){_SEP}({_NUM}){_SEP}({_NUM}){_SEP}({_NUM})\s*\]")
 _BOX_TAG = re.compile(r"<box>(.*?)</box>", re.DOTALL)
 _INTERNVL_CONTENT = re.compile(r"\s*\[\s*\[.*\]\s*\]\s*", re.DOTALL)
 _MINICPM_CONTENT = re.compile(rf"\s*({_NUM})\s+({_NUM})\s+({_NUM})\s+({_NUM})\s*")
@@ -49,6 +51,7 @@ CONVENTIONS: dict[str, BoxConvention] = {
         BoxConvention("internvl2", "<box>[[x1, y1, x2, y2]]</box>", "0-1000"),
         BoxConvention("minicpm", "<box>x1 y1 x2 y2</box>", None),
         BoxConvention("mantis", "<box>[x1, y1, x2, y2]</box>", None),
+        BoxConvention("bbox-json", '{"bbox_2d": [x1, y1, x2, y2]}', None),
         BoxConvention("plain", "[x1, y1, x2, y2]", None),
     )
 }
@@ -87,11 +90,22 @@ def _mantis(reply: str) -> list[Box]:
     return _boxes([m.groups() for c in _tag_contents(reply) if (m := _MANTIS_CONTENT.fullmatch(c))])
 
 
+def _bbox_json(reply: str) -> list[Box]:
+    return _boxes([m.groups() for m in _BBOX_2D.finditer(reply)])
+
+
 def _plain(reply: str) -> list[Box]:
     return _boxes([m.groups() for m in _FOUR_LIST.finditer(reply)])
 
 
-_PARSERS = {"qwen2-vl": _qwen, "internvl2": _internvl, "minicpm": _minicpm, "mantis": _mantis, "plain": _plain}
+_PARSERS = {
+    "qwen2-vl": _qwen,
+    "internvl2": _internvl,
+    "minicpm": _minicpm,
+    "mantis": _mantis,
+    "bbox-json": _bbox_json,
+    "plain": _plain,
+}
 
 
 def parse_box_reply(reply: object, convention: str) -> list[Box]:

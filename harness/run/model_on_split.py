@@ -102,6 +102,27 @@ def score_records(
     return outcomes, metrics
 
 
+def reply_counts(records: dict[str, PredictionRecord]) -> dict[str, Any]:
+    """For models that answer in text: samples answered without a readable box (`no_prediction`)
+    and the tokens the answers cost (`tokens`: totals and the mean per answered sample). Empty
+    for a model that returned neither replies nor token counts."""
+    rows = list(records.values())
+    out: dict[str, Any] = {}
+    if any(r.reply is not None for r in rows):
+        out["no_prediction"] = sum(1 for r in rows if r.error is None and not r.boxes)
+    used = [r.usage for r in rows if r.usage]
+    if used:
+        prompt = sum(u.get("prompt_tokens", 0) for u in used)
+        completion = sum(u.get("completion_tokens", 0) for u in used)
+        out["tokens"] = {
+            "prompt": prompt,
+            "completion": completion,
+            "samples": len(used),
+            "per_sample": round((prompt + completion) / len(used), 1),
+        }
+    return out
+
+
 def write_model_metrics(model_dir: Path, name: str, split: str, info: dict[str, Any], metrics: dict[str, Any]) -> None:
     """`<model_dir>/metrics.json`: schema version, model, split, the model's run info and the metrics."""
     write_json_atomic(
@@ -202,6 +223,7 @@ class ModelOnSplit:
             "cached": cached,
             "errors": sum(1 for r in records.values() if r.error),
             "clipped": sum(1 for r in records.values() if r.clipped),
+            **reply_counts(records),
             "seconds": round(seconds, 3),
             "ms_per_computed_sample": round(1000 * seconds / computed, 3) if computed else None,
             "samples_per_second": round(computed / seconds, 2) if computed and seconds > 0 else None,

@@ -62,6 +62,8 @@ class PredictionCache:
             scores=record.scores,
             clipped=record.clipped,
             change_counts=record.change_counts,
+            reply=record.reply,
+            usage=record.usage,
         )
 
     def put_many(self, records: list[PredictionRecord]) -> None:

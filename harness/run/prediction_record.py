@@ -29,7 +29,8 @@ class PredictionRecord:
     error: str | None = None
     clipped: bool = False
     change_counts: list[int] | None = None  # (tp, fp, fn, tn) of the predicted change mask vs the pair's masks
-    reply: str | None = None  # the model's raw text answer, for predictions scored from replies (harness score)
+    reply: str | None = None  # the model's raw text answer (a multimodal LLM's, or a reply file's in harness score)
+    usage: dict[str, int] | None = None  # tokens the answer cost (prompt_tokens, completion_tokens)
 
     def to_json_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "sample_fp": self.sample_fp, "boxes": self.boxes, "scores": self.scores}
@@ -41,6 +42,8 @@ class PredictionRecord:
             out["change_counts"] = self.change_counts
         if self.reply is not None:
             out["reply"] = self.reply
+        if self.usage is not None:
+            out["usage"] = self.usage
         return out
 
     @classmethod
@@ -54,6 +57,7 @@ class PredictionRecord:
             clipped=bool(row.get("clipped", False)),
             change_counts=[int(v) for v in row["change_counts"]] if row.get("change_counts") else None,
             reply=row.get("reply"),
+            usage={str(k): int(v) for k, v in row["usage"].items()} if isinstance(row.get("usage"), dict) else None,
         )
 
     def boxes_array(self) -> np.ndarray:
@@ -63,23 +67,40 @@ class PredictionRecord:
         return np.asarray(self.scores, dtype=np.float64).reshape(-1)
 
 
-def error_record(sample_id: str, sample_fp: str, error: str) -> PredictionRecord:
-    return PredictionRecord(id=sample_id, sample_fp=sample_fp, error=error)
+def error_record(
+    sample_id: str, sample_fp: str, error: str, reply: str | None = None, usage: dict[str, int] | None = None
+) -> PredictionRecord:
+    return PredictionRecord(id=sample_id, sample_fp=sample_fp, error=error, reply=reply, usage=usage)
+
+
+def _usage(value: Any) -> dict[str, int] | None:
+    """Token counts as ints; anything else (a malformed usage) is dropped rather than stored."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return {str(k): int(v) for k, v in value.items() if v is not None}
+    except (TypeError, ValueError):
+        return None
 
 
 def check_prediction(prediction: Any, sample_id: str, sample_fp: str, width: int, height: int) -> PredictionRecord:
     """Apply the module's rule to one adapter output and return the record to store."""
     if not isinstance(prediction, Prediction):
         return error_record(sample_id, sample_fp, f"adapter returned {type(prediction).__name__}, not a Prediction")
+    reply = prediction.reply if isinstance(prediction.reply, str) else None
+    usage = _usage(prediction.usage)
     if prediction.error:
-        return error_record(sample_id, sample_fp, str(prediction.error))
+        return error_record(sample_id, sample_fp, str(prediction.error), reply, usage)
     boxes, scores = prediction.boxes, prediction.scores
+    problem = None
     if len(scores) != len(boxes):
-        return error_record(sample_id, sample_fp, f"adapter returned {len(boxes)} boxes but {len(scores)} scores")
-    if not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
-        return error_record(sample_id, sample_fp, "adapter returned a non-finite (NaN or inf) box or score")
-    if len(boxes) and ((boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any()):
-        return error_record(sample_id, sample_fp, "adapter returned a flipped box (x2 < x1 or y2 < y1)")
+        problem = f"adapter returned {len(boxes)} boxes but {len(scores)} scores"
+    elif not (np.isfinite(boxes).all() and np.isfinite(scores).all()):
+        problem = "adapter returned a non-finite (NaN or inf) box or score"
+    elif len(boxes) and ((boxes[:, 2] < boxes[:, 0]).any() or (boxes[:, 3] < boxes[:, 1]).any()):
+        problem = "adapter returned a flipped box (x2 < x1 or y2 < y1)"
+    if problem is not None:
+        return error_record(sample_id, sample_fp, problem, reply, usage)
     clipped_boxes = boxes.copy()
     np.clip(clipped_boxes[:, 0::2], 0.0, float(width), out=clipped_boxes[:, 0::2])
     np.clip(clipped_boxes[:, 1::2], 0.0, float(height), out=clipped_boxes[:, 1::2])
@@ -89,4 +110,6 @@ def check_prediction(prediction: Any, sample_id: str, sample_fp: str, width: int
         boxes=[[round(float(v), 4) for v in box] for box in clipped_boxes],
         scores=[round(float(v), 6) for v in scores],
         clipped=bool((clipped_boxes != boxes).any()),
+        reply=reply,
+        usage=usage,
     )

@@ -5,7 +5,7 @@ Every writer builds these types and every reader (reports, resume checks) gets t
 without the field is schema 1 (the same fields) and is read as such; a file from a newer schema
 than this code knows is refused with a message naming both versions.
 
-The cost columns of the leaderboards (parameters, speed, memory) are defined once here
+The cost columns of the leaderboards (parameters, speed, memory, tokens) are defined once here
 (`COST_COLUMNS`), for the markdown and the HTML page alike.
 """
 
@@ -89,6 +89,8 @@ class ModelEntry:
     convention: str | None = None  # the reply parser's convention (text and mig-bench formats)
     boxes: str | None = None  # pixels | normalized | 0-1000: what the file's numbers meant
     no_prediction: int | None = None  # samples with no box (absent from the file, or a reply without one)
+    tokens: dict[str, Any] | None = None  # a text model's token use: prompt, completion, samples, per_sample
+    box_check: dict[str, Any] | None = None  # the box-convention self-check's fit, when it ran before the run
     ignored_predictions: int | None = None  # predictions for ids outside the split, ignored (--allow-extra)
     extra: dict[str, Any] = field(default_factory=dict)  # fields this version does not know
     metrics: dict[str, Any] | None = None
@@ -147,6 +149,8 @@ _OMITTED_WHEN_NONE = {
     "boxes",
     "no_prediction",
     "ignored_predictions",
+    "tokens",
+    "box_check",
 }
 RUN_SOURCE = "run"
 SCORED_SOURCE = "scored"
@@ -280,6 +284,7 @@ COST_COLUMNS: tuple[tuple[str, Callable[[ModelEntry], Any], str], ...] = (
     ("samples / s", lambda e: e.samples_per_second, "{:.1f}"),
     ("Peak RSS (MB)", lambda e: e.peak_rss_mb, "{:,.0f}"),
     ("CUDA peak (MB)", lambda e: e.cuda_peak_mb, "{:,.0f}"),
+    ("Tokens / sample", lambda e: (e.tokens or {}).get("per_sample"), "{:,.0f}"),
     ("Computed", lambda e: e.computed, "{}"),
     ("Cached", lambda e: e.cached, "{}"),
 )
