@@ -5,7 +5,12 @@ metrics, and groups of rows that each map a label to a model name. A row may car
 values (`published: {source: ..., values: {COLUMN: {METRIC: number}}}`), or
 `values: not-public` when the paper's numbers are not public: the cell then shows our value
 beside "—" with a footnote. Missing models show "—". `kind: controls` tables show Acc@0.5 of
-each model's normal run and its control runs, with the drop.
+each model's normal run and its control runs, with the drop. A row with `model: null` is a
+published model the harness cannot run: it shows the published values beside "—".
+
+A spec with `requires_stratum: NAME` is of a dataset whose samples carry that attribute (the
+MIG-Bench table needs `task`): rendering all tables skips it unless a run was stratified by it;
+asking for it by name (`--table`) renders it regardless.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ def load_spec(path: Path) -> dict[str, Any]:
         for row in group["rows"]:
             if not isinstance(row, dict) or "model" not in row:
                 raise TableSpecError(f"{path}: every row needs 'model' (and optionally 'label', 'published')")
+            if row["model"] is None and "label" not in row:
+                raise TableSpecError(f"{path}: a row with 'model: null' (published only) needs a 'label'")
     return spec
 
 
@@ -178,7 +185,7 @@ def render_table(name: str, spec: dict, entries_list: list[ModelEntry]) -> Rende
             cells = _cells(spec, row, entries, controls)
             any_not_public |= any(c.not_public for c in cells)
             label = row.get("label", row["model"])
-            md_label = f"{md_text(label)} ({md_code(row['model'])})"
+            md_label = f"{md_text(label)} ({md_code(row['model'])})" if row["model"] else md_text(label)
             md_rows.append([md_label] + [c.markdown() for c in cells])
             tex_rows.append(" & ".join([_latex_escape(label)] + [c.latex() for c in cells]) + r" \\")
     notes = [str(n) for n in spec.get("notes", [])]
@@ -231,11 +238,21 @@ def _latex(title: str, spec: dict, columns: list, rows: list[str], notes: list[s
     return "\n".join(lines) + "\n"
 
 
+def _has_stratum(entries: list[ModelEntry], stratum: str) -> bool:
+    return any(stratum in ((e.metrics or {}).get("by") or {}) for e in entries)
+
+
 def write_tables(tables_dir: Path, entries: list[ModelEntry], names: list[str] | None = None) -> list[RenderedTable]:
-    """Render the named specs (all by default) to NAME.md and NAME.tex beside them."""
+    """Render the named specs (all by default, less those whose `requires_stratum` no run has) to
+    NAME.md and NAME.tex beside them."""
     tables_dir = Path(tables_dir)
     available = table_names(tables_dir)
-    names = names if names is not None else available
+    if names is None:
+        names = []
+        for name in available:
+            required = load_spec(tables_dir / f"{name}.yaml").get("requires_stratum")
+            if not required or _has_stratum(entries, str(required)):
+                names.append(name)
     unknown = [n for n in names if n not in available]
     if unknown:
         raise TableSpecError(f"no table spec {unknown[0]!r} in {tables_dir}; specs there: {available}")

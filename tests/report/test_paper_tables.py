@@ -78,3 +78,31 @@ def test_committed_specs_render() -> None:
     tables = Path(__file__).resolve().parents[2] / "leaderboards" / "tables"
     for spec in sorted(tables.glob("*.yaml")):
         render_table(spec.stem, load_spec(spec), [_entry("pixel-diff", 0.3, 0.3)])
+
+
+def _task_entry(name: str, diff: float) -> ModelEntry:
+    entry = _entry(name, diff, diff)
+    assert entry.metrics is not None
+    entry.metrics["by"]["task"] = {"diff": {"acc@0.5": {"value": diff}}}
+    return entry
+
+
+def test_published_only_rows_and_required_stratum(tmp_path: Path) -> None:
+    spec = (
+        "requires_stratum: task\nmetrics: [acc@0.5]\ncolumns: [task=diff]\ngroups:\n  - name: g\n    rows:\n"
+        "      - {label: Published only, model: null, published: {values: {task=diff: {acc@0.5: 29.92}}}}\n"
+        "      - {label: Ours, model: pixel-diff}\n"
+    )
+    (tmp_path / "mig.yaml").write_text(spec, encoding="utf-8")
+    (tmp_path / "plain.yaml").write_text("groups:\n  - name: g\n    rows:\n      - {model: pixel-diff}\n")
+    # Runs without the `task` stratum: rendering all tables leaves the MIG-Bench-style spec out...
+    assert [t.name for t in write_tables(tmp_path, [_entry("pixel-diff", 0.3, 0.3)])] == ["plain"]
+    # ...but asked for by name it renders, and with the stratum it is part of "all".
+    assert [t.name for t in write_tables(tmp_path, [_entry("pixel-diff", 0.3, 0.3)], ["mig"])] == ["mig"]
+    rendered = {t.name: t for t in write_tables(tmp_path, [_task_entry("pixel-diff", 0.5)])}
+    md = rendered["mig"].markdown
+    assert "| Published only | — / 29.9 |" in md
+    assert "| Ours (`pixel-diff`) | 50.0 |" in md
+    (tmp_path / "bad.yaml").write_text("groups:\n  - name: g\n    rows:\n      - {model: null}\n", encoding="utf-8")
+    with pytest.raises(TableSpecError, match="needs a 'label'"):
+        load_spec(tmp_path / "bad.yaml")
