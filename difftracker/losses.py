@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from torchvision.ops import generalized_box_iou_loss, sigmoid_focal_loss
+from torchvision.ops import box_iou, generalized_box_iou_loss, sigmoid_focal_loss
 
 from difftracker.box_ops import cxcywh_to_xyxy
 from difftracker.decoder import DecoderOutput
@@ -27,6 +27,11 @@ class LossWeights:
     giou: float = 2.0
     tokens: float = 1.0
     """Weight of the dense token losses relative to a decoder layer's."""
+    referring_positive_iou: float = 0.0
+    """0: only the slot Hungarian-matched to the referred box is a referring positive (DETR's
+    one-to-one target). > 0: every slot whose box has at least this IoU with the referred box is a
+    positive too, so the near-duplicates of the right answer are not trained as negatives (the
+    difference score keeps the one-to-one target)."""
     matching: MatchCosts = field(default_factory=MatchCosts)
 
 
@@ -36,6 +41,21 @@ class GroundingTargets:
 
     boxes: list[torch.Tensor]
     referred: list[int]
+
+
+def referring_targets(
+    boxes: torch.Tensor, matches: list[tuple[torch.Tensor, torch.Tensor]], targets: GroundingTargets, iou: float
+) -> torch.Tensor:
+    """(Q, K) referring targets: 1 on the slot matched to the referred box and, with `iou` > 0, on
+    every slot whose (detached) box overlaps the referred box by at least `iou`."""
+    target = boxes.new_zeros(boxes.shape[:2])
+    for q, (rows, cols) in enumerate(matches):
+        target[q, rows[cols == targets.referred[q]]] = 1.0
+        if iou > 0 and targets.referred[q] >= 0:
+            referred = cxcywh_to_xyxy(targets.boxes[q][targets.referred[q]].to(boxes).reshape(1, 4))
+            overlap = box_iou(cxcywh_to_xyxy(boxes[q].detach()), referred)[:, 0]
+            target[q, overlap >= iou] = 1.0
+    return target
 
 
 def _layer_loss(
@@ -61,10 +81,7 @@ def _layer_loss(
         "difference": sigmoid_focal_loss(difference_logits, positives, reduction="sum") / num_boxes,
     }
     if referring_logits is not None:
-        referring_target = torch.zeros_like(referring_logits)
-        for q, (rows, cols) in enumerate(matches):
-            hit = rows[cols == targets.referred[q]]
-            referring_target[q, hit] = 1.0
+        referring_target = referring_targets(boxes, matches, targets, weights.referring_positive_iou)
         losses["referring"] = sigmoid_focal_loss(referring_logits, referring_target, reduction="sum") / len(matches)
     return losses
 
