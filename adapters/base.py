@@ -161,6 +161,10 @@ class Adapter(ABC):
     uses_image_a: ClassVar[bool] = True
     version: ClassVar[str] = "1"
     """Bump when a change to the adapter's code changes its outputs (invalidates the cache)."""
+    allow_download: bool = False
+    """Whether `load()` may fetch weights from the Hugging Face hub (`--allow-download`): set on the
+    instance by the runner and `harness models` before `check()`/`load()`; off unless the user asked
+    (see `adapters/weights_source.py`). Not an option: it changes where weights come from, not which."""
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.default_options()))
@@ -184,6 +188,11 @@ class Adapter(ABC):
         `harness models` calls this without loading anything heavy.
         """
 
+    def check_note(self) -> str | None:
+        """After a passing `check()`: one line `harness models` shows about this model (e.g. weights
+        that `load()` will download), or None."""
+        return None
+
     def load(self, device: str = "cpu") -> None:
         """Heavy initialisation (weights onto `device`); raise AdapterUnavailable if impossible."""
         self.check()
@@ -191,6 +200,15 @@ class Adapter(ABC):
     @abstractmethod
     def predict(self, batch: list[PairInput]) -> list[Prediction]:
         """One Prediction per input, in order. Must not depend on batch composition."""
+
+    def preferred_batch_size(self, requested: int) -> int:
+        """The batch size the runner uses when `--batch-size` asks for `requested` (by default that).
+
+        An adapter whose batches run concurrently (requests to a server) asks for batches at least
+        as big as its concurrency. The runner writes predictions and the cache after every batch,
+        so a bigger batch is also what a kill can lose.
+        """
+        return requested
 
     def num_parameters(self) -> int | None:
         """Parameter count for the leaderboard's size column; None for models without weights."""

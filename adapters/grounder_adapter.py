@@ -2,6 +2,11 @@
 
 A family subclasses `GrounderAdapter` (options, weights check, how to build its grounder) and calls
 `register_grounder_family`, which registers it in every mode of `adapters/grounder_modes.py`.
+
+`weights` is a local path, or (families with `hub_weights`) a hub model id
+`org/name[@revision]` fetched at load when downloads are allowed (`adapters/weights_source.py`).
+Local weights are fingerprinted by their content hash; hub weights by the commit they resolved to,
+which `load()` also writes into the `weights` option (`org/name@<commit>`), so run.json names it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from idg_adapters.grounder_modes import MODES, GroundingMode
 from idg_adapters.grounding_text import phrase_query
 from idg_adapters.registry import register
 from idg_adapters.single_image_grounder import Candidates, SingleImageGrounder
+from idg_adapters.weights_source import (
+    ResolvedWeights,
+    hub_note,
+    locate_weights,
+    resolve_weights_dir,
+    weights_fingerprint_parts,
+)
 
 
 class GrounderAdapter(Adapter):
@@ -25,6 +37,9 @@ class GrounderAdapter(Adapter):
     family_description: ClassVar[str] = ""
     mode: ClassVar[GroundingMode]
     weights_example: ClassVar[str] = "/path/to/hf-model-dir"
+    hub_weights: ClassVar[bool] = False
+    """True for families whose `weights` is a Hugging Face model directory, which may then also be
+    a hub model id; the families whose weights are one checkpoint file keep it False."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -37,6 +52,7 @@ class GrounderAdapter(Adapter):
             raise ValueError(f"{self.name}: image_size must be >= 0 (0: the model's own), got {opts['image_size']!r}")
         self.mode.validate(opts)
         self._grounder: SingleImageGrounder | None = None
+        self._weights: ResolvedWeights | None = None  # set by load()
         self._weights_digest: str | None = None
 
     @classmethod
@@ -70,8 +86,27 @@ class GrounderAdapter(Adapter):
             raise AdapterUnavailable(f"{what} {path} does not exist", self.how_to_enable(key, example))
         return path
 
+    def located_weights(self) -> ResolvedWeights | None:
+        """The weights on this machine, without downloading: as `load()` resolved them, a local path,
+        or a hub id's snapshot in the HF cache; None when `load()` will fetch them from the hub.
+        AdapterUnavailable when they are missing, or a hub id without `allow_download`."""
+        if self._weights is not None:
+            return self._weights
+        if not self.hub_weights:
+            return ResolvedWeights(self.required_path("weights", "weights"))
+        return locate_weights(
+            str(self.options["weights"]), f"{self.name}.weights", self.allow_download, self.how_to_enable()
+        )
+
+    def weights_path(self) -> Path:
+        """The weights as a local path: where `load()` resolved them, else the option as given."""
+        return self._weights.path if self._weights is not None else Path(self.options["weights"]).expanduser()
+
     def check(self) -> None:
-        weights = self.required_path("weights", "weights")
+        located = self.located_weights()
+        if located is None:
+            return  # a hub model load() will fetch: its files are checked then
+        weights = located.path
         if weights.is_dir() and not (weights / "config.json").is_file():
             raise AdapterUnavailable(
                 f"{weights} has no config.json: not a Hugging Face model directory", self.how_to_enable()
@@ -90,20 +125,34 @@ class GrounderAdapter(Adapter):
     def build_grounder(self, device: str) -> SingleImageGrounder:
         """Load the weights (options already checked) into a ready, eval-mode grounder."""
 
+    def check_note(self) -> str | None:
+        if not self.hub_weights:
+            return None
+        try:
+            return hub_note(str(self.options["weights"]), self.located_weights())
+        except AdapterUnavailable:
+            return None
+
     def weight_paths(self) -> list[Path]:
-        """Files whose content determines the outputs (hashed into the fingerprint)."""
-        return [Path(self.options["weights"]).expanduser()]
+        """Files whose content determines the outputs (hashed into the fingerprint of local weights)."""
+        return [self.weights_path()]
 
     def load(self, device: str = "cpu") -> None:
+        if self.hub_weights:
+            self._weights = resolve_weights_dir(
+                str(self.options["weights"]), f"{self.name}.weights", self.allow_download, self.how_to_enable()
+            )
         self.check()
         self._grounder = self.build_grounder(device)
-        self._weights_digest = "+".join(weights_sha256(path) for path in self.weight_paths())
+        if self._weights is not None and self._weights.revision is not None:
+            # The commit names the content: no need to hash a hub snapshot. Pinning the option puts
+            # the commit into the fingerprint (via the options) and into run.json.
+            self.options["weights"] = self._weights.pinned
+        else:
+            self._weights_digest = "+".join(weights_sha256(path) for path in self.weight_paths())
 
     def fingerprint_parts(self) -> dict[str, Any]:
-        parts = super().fingerprint_parts()
-        if self._weights_digest is not None:
-            parts["weights_sha256"] = self._weights_digest
-        return parts
+        return {**super().fingerprint_parts(), **weights_fingerprint_parts(self._weights, self._weights_digest)}
 
     def num_parameters(self) -> int | None:
         return self._grounder.num_parameters() if self._grounder is not None else None

@@ -1,4 +1,5 @@
-"""`gdino-*`: Grounding DINO from transformers (`GroundingDinoForObjectDetection`), local weights only.
+"""`gdino-*`: Grounding DINO from transformers (`GroundingDinoForObjectDetection`), from a local model
+directory or a hub model id (`--allow-download`, see `adapters/weights_source.py`).
 
 `HFGroundingDinoGrounder` also serves MM-Grounding-DINO (`adapters/mm_grounding_dino.py`): the two
 share the processor, the caption convention and the output format.
@@ -85,8 +86,9 @@ class HFGroundingDinoGrounder:
 
 class HFGroundingDinoAdapter(GrounderAdapter):
     family = "gdino"
-    family_description = "Grounding DINO (transformers), local weights"
+    family_description = "Grounding DINO (transformers), local or hub weights"
     weights_example = "/path/to/grounding-dino-tiny"
+    hub_weights = True
 
     def model_class(self) -> Any:
         from transformers import GroundingDinoForObjectDetection
@@ -94,10 +96,9 @@ class HFGroundingDinoAdapter(GrounderAdapter):
         return GroundingDinoForObjectDetection
 
     def build_grounder(self, device: str) -> HFGroundingDinoGrounder:
-        opts = self.options
         return HFGroundingDinoGrounder(
             self.model_class(),
-            Path(opts["weights"]).expanduser(),
+            self.weights_path(),
             device,
             **self.grounder_settings(),
         )

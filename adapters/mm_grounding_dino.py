@@ -1,4 +1,4 @@
-"""`mmgdino-*`: MM-Grounding-DINO from transformers (`MMGroundingDinoForObjectDetection`), local weights.
+"""`mmgdino-*`: MM-Grounding-DINO from transformers (`MMGroundingDinoForObjectDetection`), local or hub weights.
 
 Same processor, captions and outputs as Grounding DINO, so it reuses that family's grounder.
 """
@@ -13,7 +13,7 @@ from idg_adapters.hf_grounding_dino import HFGroundingDinoAdapter
 
 class MMGroundingDinoAdapter(HFGroundingDinoAdapter):
     family = "mmgdino"
-    family_description = "MM-Grounding-DINO (transformers), local weights"
+    family_description = "MM-Grounding-DINO (transformers), local or hub weights"
     weights_example = "/path/to/mm_grounding_dino_tiny_o365v1_goldg"
 
     def model_class(self) -> Any:

@@ -1,4 +1,5 @@
-"""`owlv2-*`: OWLv2 from transformers (`Owlv2ForObjectDetection`), local weights only.
+"""`owlv2-*`: OWLv2 from transformers (`Owlv2ForObjectDetection`), from a local model directory or a
+hub model id (`--allow-download`, see `adapters/weights_source.py`).
 
 OWLv2 pads each image to a square at the bottom and right before resizing, so its normalised
 boxes are fractions of that square's side, not of the image's width and height.
@@ -66,12 +67,16 @@ class Owlv2Grounder:
 
 class Owlv2Adapter(GrounderAdapter):
     family = "owlv2"
-    family_description = "OWLv2 open-vocabulary detector (transformers), local weights"
+    family_description = "OWLv2 open-vocabulary detector (transformers), local or hub weights"
     weights_example = "/path/to/owlv2-base-patch16-ensemble"
+    hub_weights = True
 
     def check(self) -> None:
         super().check()
-        weights = Path(self.options["weights"]).expanduser()
+        located = self.located_weights()
+        if located is None:
+            return  # fetched from the hub at load, and checked then
+        weights = located.path
         # OWLv2's CLIP tokenizer ships with the model; unlike BERT's, no package has it offline.
         if not has_tokenizer(weights) and not (weights / "vocab.json").is_file():
             raise AdapterUnavailable(
@@ -81,9 +86,8 @@ class Owlv2Adapter(GrounderAdapter):
             )
 
     def build_grounder(self, device: str) -> Owlv2Grounder:
-        opts = self.options
         return Owlv2Grounder(
-            Path(opts["weights"]).expanduser(),
+            self.weights_path(),
             device,
             **self.grounder_settings(),
         )

@@ -30,6 +30,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "idg_adapters.owlv2",
     "idg_adapters.official_grounding_dino",
     "idg_adapters.mmdet_grounding_dino",
+    "idg_adapters.vlm_hf",
+    "idg_adapters.vlm_api",
 )
 
 _REGISTRY: dict[str, type[Adapter]] = {}

@@ -149,9 +149,12 @@ class VlmAdapter(Adapter):
         raw = [box for box in raw if box[2] >= box[0] and box[3] >= box[1]]
         model_size = answer.model_sizes[-1] if answer.model_sizes else None
         try:
-            boxes = boxes_to_pixels(raw, self.coordinates, request.frame_size, request.sent_size, model_size)
+            with np.errstate(over="ignore", invalid="ignore"):
+                boxes = boxes_to_pixels(raw, self.coordinates, request.frame_size, request.sent_size, model_size)
         except ValueError as exc:  # model-pixels without a known resized size: a setup error per sample
             return Prediction(np.zeros((0, 4)), np.zeros(0), error=f"{self.name}: {exc}", reply=answer.text)
+        # A number finite as written but beyond any pixel once scaled (1e308 on a 0-1 grid) is no box.
+        boxes = boxes[np.isfinite(boxes).all(axis=1)]
         scores = 1.0 / np.arange(1, len(boxes) + 1, dtype=np.float64)
         if request.layout is not None:
             boxes, scores = canvas_boxes_to_b(boxes, scores, request.layout, str(self.options["a_half"]))

@@ -134,11 +134,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     table = Table(title=f"import {args.format} {args.source} -> {args.out}")
     table.add_column("rows read", justify="right")
     table.add_column("imported", justify="right")
+    table.add_column("skipped", justify="right")
     table.add_column("failed", justify="right")
     table.add_column("images placed", justify="right")
     failed = f"[red]{report.failed}[/]" if report.failed else "0"
-    table.add_row(str(report.rows_read), str(report.imported), failed, f"{report.images_placed} ({args.link})")
+    placed = f"{report.images_placed} ({args.link})"
+    table.add_row(str(report.rows_read), str(report.imported), str(report.skipped_total), failed, placed)
     console.print(table)
+    for line in report.skipped_lines():  # left out by design: not failures
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if report.imported and not report.written:  # --strict and a row failed
         console.print(
             f"[red]--strict[/]: {report.failed} row(s) failed, so nothing was written to {args.out}. "

@@ -2,7 +2,9 @@
 
 The list is one line per model so that it reads at 80 columns and in a CI log; skipped models
 are grouped by family and reason, with the enabling option printed once per group.
-`harness models NAME` prints everything about one model.
+`harness models NAME` prints everything about one model. `harness models --check-boxes MODEL` runs
+the box-convention self-check of a text-answering model (`harness/cli/check_boxes.py`, which lists
+its exit codes).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import textwrap
 from dataclasses import dataclass
 
+from harness.cli.check_boxes import add_check_boxes_args, cmd_check_boxes
 from harness.cli.consoles_and_defaults import HelpFormatter, add_adapter_option_args, console
 from harness.errors import HarnessError
 
@@ -19,6 +22,10 @@ EXAMPLES = """examples:
   harness models 'gdino-*' difftracker*
   harness models difftracker          one model in detail: options, status, how to enable
   harness models --opt cd-rerank-clip.weights=clip.safetensors
+  harness models owlv2-b --opt owlv2-b.weights=google/owlv2-base-patch16-ensemble --allow-download
+  harness models --check-boxes vlm-api --opt vlm-api.base_url=http://127.0.0.1:8000/v1 --opt vlm-api.model=M
+                                      are a text model's boxes read in the right frame? (exit 0 right,
+                                      3 wrong, 4 no readable boxes, 1 cannot run here)
 """
 
 
@@ -32,16 +39,22 @@ class ModelStatus:
     description: str
     reason: str = ""
     how_to_enable: str = ""
+    note: str = ""  # what to know about a model that runs here (e.g. weights fetched at load)
 
 
-def model_status(name: str, options: dict) -> ModelStatus:
+def model_status(name: str, options: dict, allow_download: bool = False) -> ModelStatus:
+    """Whether `name` runs here with `options`, by its cheap `check()` (which never downloads; with
+    `allow_download`, hub weights missing from the cache count as available, with a note)."""
     from idg_adapters.base import AdapterUnavailable
     from idg_adapters.registry import family_of, get_adapter_class
 
     cls = get_adapter_class(name)
     status = ModelStatus(name, family_of(name), True, cls.uses_query, cls.uses_image_a, cls.description)
     try:
-        cls(**options.get(name, {})).check()
+        adapter = cls(**options.get(name, {}))
+        adapter.allow_download = allow_download
+        adapter.check()
+        status.note = adapter.check_note() or ""
     except AdapterUnavailable as exc:
         status.runs_here, status.reason, status.how_to_enable = False, exc.reason, exc.how_to_enable
     except Exception as exc:  # a plugin's bug is shown, not raised
@@ -70,7 +83,7 @@ def render_list(statuses: list[ModelStatus], width: int) -> list[str]:
     name_w = min(max((len(s.name) for s in statuses), default=5), 28)
     lines = [f"{'MODEL':<{name_w}}  HERE  QUERY  A    NOTE"]
     for s in statuses:
-        note = _first_sentence(s.description) if s.runs_here else "skipped: " + _first_sentence(s.reason)
+        note = (s.note or _first_sentence(s.description)) if s.runs_here else "skipped: " + _first_sentence(s.reason)
         head = (
             f"{_fit(s.name, name_w):<{name_w}}  {'yes' if s.runs_here else 'no':<4}  "
             f"{'yes' if s.uses_query else 'no':<5}  {'yes' if s.uses_image_a else 'no':<3}  "
@@ -107,6 +120,8 @@ def render_detail(status: ModelStatus, options: dict) -> list[str]:
         f"  uses A:      {'yes' if status.uses_image_a else 'no'}",
         f"  runs here:   {'yes' if status.runs_here else 'no'}",
     ]
+    if status.note:
+        lines.append(f"  note:        {status.note}")
     if not status.runs_here:
         lines.append(f"  why not:     {status.reason}")
         if status.how_to_enable:
@@ -129,11 +144,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     stray = sorted(set(options) - set(available_names()))
     if stray:
         raise HarnessError(f"--opt/--model-config: no registered model named {', '.join(stray)}; see `harness models`")
+    if args.check_boxes:
+        if args.patterns:
+            raise HarnessError("--check-boxes checks one model: leave out the PATTERN arguments")
+        return cmd_check_boxes(args.check_boxes, options, args.device, args.allow_download)
     try:
         names = select_names(args.patterns) if args.patterns else available_names()
     except UnknownAdapterError as exc:
         raise HarnessError(str(exc)) from None
-    statuses = [model_status(name, options) for name in names]
+    statuses = [model_status(name, options, args.allow_download) for name in names]
     if len(args.patterns) == 1 and args.patterns[0] in names and len(names) == 1:
         lines = render_detail(statuses[0], options)
     else:
@@ -156,4 +175,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     models.set_defaults(func=cmd_models)
     models.add_argument("patterns", nargs="*", metavar="PATTERN", help="model names, globs ('gdino-*') or families")
-    add_adapter_option_args(models.add_argument_group("adapter options"))
+    options = models.add_argument_group("adapter options")
+    add_adapter_option_args(options)
+    options.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="check as `harness run --allow-download` would load: a weights option may name a Hugging Face "
+        "hub model (org/name[@revision]). Listing downloads nothing (a model not yet cached says it will be "
+        "fetched at load); --check-boxes loads the model, so it may fetch it",
+    )
+    add_check_boxes_args(models)

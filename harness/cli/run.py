@@ -17,11 +17,14 @@ from harness.cli.consoles_and_defaults import (
 )
 from harness.cli.data import ensure_default_dataset
 from harness.errors import HarnessError
+from harness.metrics.iou_thresholds import DEFAULT_IOU_THRESHOLDS
 
 EXAMPLES = """examples:
   harness run --models all --split test
   harness run --models 'gdino-*',difftracker --control all --strata template_family
   harness run --models pixel-diff --dataset data/mine --limit 50 --run-id smoke
+  harness run --models owlv2-b --opt owlv2-b.weights=google/owlv2-base-patch16-ensemble --allow-download
+  harness run --models pixel-diff --dataset data/mig-bench --strata task --iou-thresholds 0.3,0.5,0.7
   torchrun --standalone --nproc-per-node 4 -m harness run --models all
 """
 
@@ -79,6 +82,7 @@ def summary_lines(result, width: int) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.files.output_paths import check_output_folder
+    from harness.metrics import parse_iou_thresholds
     from harness.run.adapter_options import load_adapter_options
     from harness.run.interrupts import exit_code_of, sigterm_as_interrupt
     from harness.run.run_config import RunConfig
@@ -89,6 +93,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise HarnessError("--batch-size must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise HarnessError("--limit must be at least 1")
+    iou_thresholds = parse_iou_thresholds(args.iou_thresholds)
     check_output_folder(args.output_dir, "--output-dir")
     if args.run_id is not None:
         check_run_id(args.run_id)
@@ -107,9 +112,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_id=args.run_id,
         adapter_options=load_adapter_options(args.model_config, args.opt),
         extra_strata=_split_list(args.strata),
+        iou_thresholds=iou_thresholds,
         loader_workers=max(0, args.loader_workers),
         controls=_controls(args.control),
         force=args.force,
+        check_boxes=args.check_boxes,
+        allow_download=args.allow_download,
         argv=sys.argv[1:],
     )
     try:
@@ -164,6 +172,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="ATTR[,ATTR...]",
         help="also report metrics per value of these manifest attributes (e.g. template_family)",
     )
+    what.add_argument(
+        "--iou-thresholds",
+        default=",".join(f"{t:g}" for t in DEFAULT_IOU_THRESHOLDS),
+        metavar="TAU[,TAU...]",
+        help="IoU thresholds of Acc@TAU, each in (0, 1] (default %(default)s; 0.5 is always added; "
+        "MIG-Bench uses 0.3,0.5,0.7). A resume at other thresholds recomputes only the metrics",
+    )
+    what.add_argument(
+        "--check-boxes",
+        action="store_true",
+        help="first run the box-convention self-check of each model that answers in text (12 probe pairs; "
+        "the fit goes into run.json, warnings are printed; see `harness models --check-boxes`)",
+    )
     where = run.add_argument_group("where results go")
     where.add_argument("--output-dir", type=Path, default=DEFAULT_RESULTS, help="where run folders go")
     where.add_argument("--run-id", help="name of the run folder (default: UTC time + split)")
@@ -182,4 +203,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=2,
         help="processes decoding images ahead of the model (0: decode in the main process)",
     )
-    add_adapter_option_args(run.add_argument_group("adapter options"))
+    options = run.add_argument_group("adapter options")
+    add_adapter_option_args(options)
+    options.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="let a weights option name a Hugging Face hub model (org/name or org/name@revision): fetched "
+        "into the HF cache at load (reused afterwards), its commit recorded in run.json. Off: local paths only",
+    )

@@ -20,7 +20,9 @@ formats (declared, never guessed):
   jsonl      {"id": ..., "boxes": [[x1, y1, x2, y2], ...], "scores": [...]} a line (scores optional)
   csv        header id,x1,y1,x2,y2[,score]; one box a row, several rows per id
   text       {"id": ..., "reply": "..."} a line: the model's raw reply, read by --convention
-  mig-bench  JSON list or JSONL of {"question", "images": [A, B], "reply" | "answer" | "response"}
+  mig-bench  JSON list or JSONL of {"question", "images": [A, B], "reply" | "answer" | "response"}, or
+             MIG-Bench's own output ({"task", "question", "answer", "groundtruth", ...} in MIG_data.json's
+             order, matched by task and position to a dataset from `harness data import mig-bench`)
 
 conventions (text, mig-bench): qwen2-vl and internvl2 (0-1000 unless --boxes says otherwise),
   minicpm, mantis and plain (pass --boxes)

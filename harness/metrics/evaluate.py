@@ -12,6 +12,7 @@ from harness.metrics.average_precision import AP50Evaluator
 from harness.metrics.bootstrap import bootstrap_ci
 from harness.metrics.box_iou import paired_box_iou
 from harness.metrics.grounding import accuracy_at, cumulative_iou, mean_iou
+from harness.metrics.iou_thresholds import DEFAULT_IOU_THRESHOLDS, acc_key
 from harness.metrics.sample_outcome import OutcomeTable, SampleOutcome
 
 UNKNOWN_STRATUM = "unknown"
@@ -19,7 +20,7 @@ UNKNOWN_STRATUM = "unknown"
 
 def compute_metrics(
     outcomes: Sequence[SampleOutcome],
-    thresholds: Sequence[float] = (0.25, 0.5, 0.75),
+    thresholds: Sequence[float] = DEFAULT_IOU_THRESHOLDS,
     strata: Sequence[str] = ("edit_type", "size"),
     n_boot: int = 1000,
     seed: int = 0,
@@ -28,6 +29,7 @@ def compute_metrics(
 ) -> dict[str, Any]:
     """JSON-serialisable summary of `outcomes`; identical for any order or batching of the input.
 
+    Acc@τ is computed at each of `thresholds` (keys `acc@0.25` ...; harness.metrics.iou_thresholds).
     Errors and samples without a prediction are misses (IoU 0, whole target area in the cIoU
     union). Undefined values (no samples, zero union, AP50 of a group with no boxes at all) are
     None, never NaN. Every dict has sorted keys. `with_ap50=False` skips pycocotools, which
@@ -46,7 +48,7 @@ def compute_metrics(
 
 def summarize_table(
     table: OutcomeTable,
-    thresholds: Sequence[float] = (0.25, 0.5, 0.75),
+    thresholds: Sequence[float] = DEFAULT_IOU_THRESHOLDS,
     strata: Sequence[str] = ("edit_type", "size"),
     n_boot: int = 1000,
     seed: int = 0,
@@ -111,7 +113,7 @@ def _metrics_block(
 
     result: dict[str, Any] = {"n": len(indices)}
     for tau in thresholds:
-        name = f"acc@{tau:g}"
+        name = acc_key(tau)
         hits = (sample_iou >= tau).astype(np.float64)
         result[name] = with_ci(accuracy_at(sample_iou, tau), name, hits)
     result["miou"] = with_ci(mean_iou(sample_iou), "miou", sample_iou)

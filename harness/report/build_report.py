@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,13 +73,22 @@ def failure_gallery_sections(results: list[SampleResult]) -> dict[str, list[Gall
                 predictions=[r.top1],
                 query=r.query,
                 lines=_describe(r),
+                replies=[("the model", r.reply)] if r.reply is not None else [],
             )
         )
     return {c: entries for c, entries in sections.items() if entries}
 
 
-def write_report(runs: list[LoadedRun], out_dir: Path, galleries: bool = True, log: Log | None = None) -> ReportFiles:
-    """Write the leaderboards and, when the runs' dataset is at hand, plots and failure galleries."""
+def write_report(
+    runs: list[LoadedRun],
+    out_dir: Path,
+    galleries: bool = True,
+    log: Log | None = None,
+    iou_thresholds: Sequence[float] | None = None,
+) -> ReportFiles:
+    """Write the leaderboards and, when the runs' dataset is at hand, plots and failure galleries. The
+    overall tables show Acc@τ at `iou_thresholds` (default: those the runs were scored at; metrics
+    at other thresholds come from rescore_runs in harness/report/rescored_metrics.py)."""
     log = log or (lambda message: None)
     out_dir = Path(out_dir)
     runs, other_splits = group_by_split(runs)
@@ -120,9 +129,11 @@ def write_report(runs: list[LoadedRun], out_dir: Path, galleries: bool = True, l
 
     t0 = time.perf_counter()
     failure_counts = {name: dict(Counter(r.failure for r in results)) for name, results in sample_results.items()}
-    md = write_leaderboard(runs, out_dir, failure_counts or None, splits_markdown(runs, other_splits))
+    md = write_leaderboard(runs, out_dir, failure_counts or None, splits_markdown(runs, other_splits), iou_thresholds)
     index = out_dir / INDEX_HTML
-    html = render_html_leaderboard(runs, sample_results, gallery_links, notes, splits_html(runs, other_splits))
+    html = render_html_leaderboard(
+        runs, sample_results, gallery_links, notes, splits_html(runs, other_splits), iou_thresholds
+    )
     write_text_atomic(index, html)
     seconds["leaderboard pages"] = time.perf_counter() - t0
     seconds["total"] = time.perf_counter() - started
@@ -180,6 +191,7 @@ def write_comparison(runs: list[LoadedRun], out_dir: Path, model_a: str, model_b
                 f"{model_b}: IoU {rb.iou:.2f} ({rb.failure})",
                 f"{ra.edit_type} · {ra.size}",
             ],
+            replies=[(m, r.reply) for m, r in ((model_a, ra), (model_b, rb)) if r.reply is not None],
         )
         sections[f"{model_a} only" if ra.iou >= rb.iou else f"{model_b} only"].append(entry)
     gallery = write_gallery(

@@ -4,6 +4,11 @@ Thumbnails are drawn on downscaled copies and inlined as JPEG data URIs, so each
 alone. Pages hold PER_PAGE entries; a section (e.g. one failure class) shows at most
 max_per_section entries (its full count is still stated), which bounds the time and disk a
 report takes on 10,000+ samples.
+
+Under the thumbnails and captions, an entry shows the raw text answer of each model that answers in
+text (a multimodal LLM's reply), so a miss can be read against what the model actually said. A reply
+is model output: it is escaped like every other text, and one longer than MAX_REPLY_CHARS is cut
+with a visible marker saying how much was left out.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ PER_PAGE = 50
 MAX_PER_SECTION = 500
 THUMB_SIZE = 160
 JPEG_QUALITY = 80
+MAX_REPLY_CHARS = 600
+REPLY_STYLE = (
+    "white-space: pre-wrap; word-break: break-word; max-height: 14em; overflow: auto; margin: .2rem 0; "
+    "padding: .2rem .3rem; background: #f6f7fb; border: 1px solid #e3e6ee; font-size: .8rem"
+)
 
 TARGET_COLOUR = (30, 200, 60)
 PREDICTION_COLOURS = ((230, 30, 30), (40, 110, 240))  # first model red, second blue (comparisons)
@@ -47,6 +57,7 @@ class GalleryEntry:
     predictions: list[Box | None] = field(default_factory=list)  # drawn in PREDICTION_COLOURS order
     query: str = ""
     lines: list[str] = field(default_factory=list)
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (whose, raw text answer), shown as is
 
 
 class Thumbnailer:
@@ -107,6 +118,21 @@ def section_page_name(section: str, page: int) -> str:
     return f"{slug}-{page}.html"
 
 
+def shown_reply(text: str, limit: int = MAX_REPLY_CHARS) -> str:
+    """`text` as a gallery shows it: whole, or its first `limit` characters and a marker of the rest."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [reply truncated: {len(text) - limit:,} more characters not shown]"
+
+
+def _replies_html(replies: list[tuple[str, str]]) -> str:
+    return "".join(
+        f'<div class="reply"><div class="note">{esc(whose)} replied:</div>'
+        f'<pre style="{REPLY_STYLE}">{esc(shown_reply(text))}</pre></div>'
+        for whose, text in replies
+    )
+
+
 def _entry_html(entry: GalleryEntry, thumbnailer: Thumbnailer) -> str:
     try:
         uri_a, uri_b = thumbnailer.data_uris(entry)
@@ -119,7 +145,8 @@ def _entry_html(entry: GalleryEntry, thumbnailer: Thumbnailer) -> str:
     lines = "".join(f"<div>{esc(line)}</div>" for line in entry.lines)
     return (
         f'<div class="entry" id="{esc(entry.id)}"><div>{images}</div>'
-        f'<div class="query">{esc(entry.query)}</div><div><code>{esc(entry.id)}</code></div>{lines}</div>'
+        f'<div class="query">{esc(entry.query)}</div><div><code>{esc(entry.id)}</code></div>{lines}'
+        f"{_replies_html(entry.replies)}</div>"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,7 +23,9 @@ from harness.report.leaderboard import (
     SCORED_MARK,
     SCORED_NOTE,
     SIZE_BUCKETS,
+    acc_thresholds,
     edit_types_of,
+    overall_columns,
     pixel_rows,
     ranked_models,
     scored_models,
@@ -50,7 +53,7 @@ def _name_html(entry: ModelEntry) -> str:
     return f"<code>{esc(entry.name)}</code>{mark}"
 
 
-def _overall_table(ranked: list[ModelEntry], gallery_links: dict[str, str]) -> str:
+def _overall_table(ranked: list[ModelEntry], gallery_links: dict[str, str], columns: list[tuple[str, str]]) -> str:
     rows = []
     for rank, e in enumerate(ranked, start=1):
         o = e.metrics["overall"]
@@ -62,16 +65,12 @@ def _overall_table(ranked: list[ModelEntry], gallery_links: dict[str, str]) -> s
                 number_cell(rank),
                 Cell(name, numeric=False),
                 number_cell(o["n"]),
-                metric_cell(o["acc@0.5"]),
-                metric_cell(o["miou"]),
-                metric_cell(o["acc@0.25"]),
-                metric_cell(o["acc@0.75"]),
-                metric_cell(o["ciou"]),
+                *(metric_cell(o.get(key)) for key, _ in columns),
                 number_cell(None if ap50 is None else 100 * ap50, "{:.1f}"),
                 number_cell(e.metrics.get("errors", 0)),
             ]
         )
-    header = ["#", "Model", "N", "Acc@0.5", "mIoU", "Acc@0.25", "Acc@0.75", "cIoU", "AP50", "Errors"]
+    header = ["#", "Model", "N", *(title for _, title in columns), "AP50", "Errors"]
     return html_table(header, rows, table_id="overall")
 
 
@@ -211,9 +210,12 @@ def render_html_leaderboard(
     gallery_links: dict[str, str] | None = None,
     notes: list[str] | None = None,
     extra_html: str = "",
+    iou_thresholds: Sequence[float] | None = None,
 ) -> str:
-    """The whole page. Without `sample_results` (dataset not at hand) the per-sample parts are left out."""
+    """The whole page. Without `sample_results` (dataset not at hand) the per-sample parts are left out.
+    The overall table shows Acc@τ at `iou_thresholds` (default: those the runs were scored at)."""
     entries = merge_runs(runs)
+    columns = overall_columns(iou_thresholds or acc_thresholds(runs))
     sample_results = sample_results or {}
     gallery_links = gallery_links or {}
     last = runs[-1].info
@@ -235,7 +237,7 @@ def render_html_leaderboard(
     ]
     parts += [f'<p class="note">{esc(note)}</p>' for note in notes or []]
     parts += [f'<p class="note">{line}</p>' for line in trained_elsewhere_lines(entries, dataset.fingerprint, _code)]
-    parts += ["<h2>Overall</h2>", _overall_table(ranked, gallery_links)]
+    parts += ["<h2>Overall</h2>", _overall_table(ranked, gallery_links, columns)]
     if any(e.scored for e in ranked):
         parts.append(f'<p class="note">{SCORED_MARK} {esc(SCORED_NOTE)}.</p>')
     parts += ["<h2>Acc@0.5 by edit type</h2>", _stratum_table(ranked, "edit_type", edit_types, "acc@0.5", "edit-acc")]

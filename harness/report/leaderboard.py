@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.data.schema import EDIT_TYPES
 from harness.files.atomic import write_text_atomic
+from harness.metrics import acc_key
+from harness.metrics.box_iou import HIT_IOU
+from harness.metrics.iou_thresholds import with_main_threshold
 from harness.report.controls import (
     CONTROL_DESCRIPTIONS,
     CONTROL_KINDS,
@@ -67,6 +70,18 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def acc_thresholds(runs: list[LoadedRun]) -> tuple[float, ...]:
+    """The Acc@τ thresholds the runs were scored at (their union; 0.5 always among them)."""
+    return with_main_threshold(t for run in runs for t in run.info.config.iou_thresholds)
+
+
+def overall_columns(thresholds: Sequence[float]) -> list[tuple[str, str]]:
+    """(metric key, header) of the overall table's score columns: Acc@0.5 and mIoU first, then Acc@τ
+    at the other thresholds, cIoU."""
+    others = [(acc_key(t), f"Acc@{t:g}") for t in sorted(thresholds) if t != HIT_IOU]
+    return [(acc_key(HIT_IOU), f"Acc@{HIT_IOU:g}"), ("miou", "mIoU"), *others, ("ciou", "cIoU")]
+
+
 def ranked_models(entries: list[ModelEntry]) -> list[ModelEntry]:
     """Models that ran (control runs left out), best Acc@0.5 first."""
     models, _ = split_controls(entries)
@@ -83,10 +98,13 @@ def render_leaderboard(
     runs: list[LoadedRun],
     failure_counts: dict[str, dict[str, int]] | None = None,
     extra_sections: list[str] | None = None,
+    iou_thresholds: Sequence[float] | None = None,
 ) -> str:
     """The whole markdown page; `failure_counts` ({model: {class: count}}) adds the taxonomy table and
-    `extra_sections` (markdown lines, e.g. other splits side by side) go after the controls."""
+    `extra_sections` (markdown lines, e.g. other splits side by side) go after the controls. The
+    overall table shows Acc@τ at `iou_thresholds` (default: those the runs were scored at)."""
     entries = merge_runs(runs)
+    columns = overall_columns(iou_thresholds or acc_thresholds(runs))
     first = runs[-1].info
     dataset = first.dataset
     ranked = ranked_models(entries)
@@ -118,16 +136,12 @@ def render_leaderboard(
                 str(rank),
                 model_name_md(e),
                 str(o["n"]),
-                format_metric(o["acc@0.5"]),
-                format_metric(o["miou"]),
-                format_metric(o["acc@0.25"]),
-                format_metric(o["acc@0.75"]),
-                format_metric(o["ciou"]),
+                *(format_metric(o.get(key)) for key, _ in columns),
                 "—" if ap50 is None else f"{100 * ap50:.1f}",
                 str(e.metrics.get("errors", 0)),
             ]
         )
-    header = ["#", "Model", "N", "Acc@0.5", "mIoU", "Acc@0.25", "Acc@0.75", "cIoU", "AP50", "Errors"]
+    header = ["#", "Model", "N", *(title for _, title in columns), "AP50", "Errors"]
     lines += _table(header, rows)
     if any(e.scored for e in ranked):
         lines += ["", f"{SCORED_MARK} {SCORED_NOTE}."]
@@ -264,7 +278,8 @@ def write_leaderboard(
     out_dir: Path,
     failure_counts: dict[str, dict[str, int]] | None = None,
     extra_sections: list[str] | None = None,
+    iou_thresholds: Sequence[float] | None = None,
 ) -> Path:
     path = Path(out_dir) / LEADERBOARD_MD
-    write_text_atomic(path, render_leaderboard(runs, failure_counts, extra_sections))
+    write_text_atomic(path, render_leaderboard(runs, failure_counts, extra_sections, iou_thresholds))
     return path

@@ -29,7 +29,12 @@ from harness.run.run_records import ModelEntry
 
 NOT_PUBLIC = "not-public"
 NOT_PUBLIC_NOTE = "The DiffGround paper's own numbers are not public; published cells stay empty until they are."
-METRIC_LABELS = {"acc@0.5": "Acc@0.5", "acc@0.25": "Acc@0.25", "acc@0.75": "Acc@0.75", "miou": "mIoU", "ciou": "cIoU"}
+METRIC_LABELS = {"miou": "mIoU", "ciou": "cIoU"}
+
+
+def metric_label(metric: str) -> str:
+    """A metric's column label: `acc@0.3` -> `Acc@0.3` (any IoU threshold), `miou` -> `mIoU`."""
+    return "Acc@" + metric.removeprefix("acc@") if metric.startswith("acc@") else METRIC_LABELS.get(metric, metric)
 
 
 class TableSpecError(HarnessError):
@@ -128,7 +133,7 @@ def _columns(spec: dict) -> list[tuple[str, str, str]]:
     if spec.get("kind") == "controls":
         return [("normal", "acc@0.5", "normal")] + [(k, "acc@0.5", k) for k in spec.get("controls", CONTROL_KINDS)]
     metrics = spec.get("metrics", ["acc@0.5", "miou"])
-    return [(c, m, f"{c} {METRIC_LABELS.get(m, m)}") for m in metrics for c in spec.get("columns", ["overall"])]
+    return [(c, m, f"{c} {metric_label(m)}") for m in metrics for c in spec.get("columns", ["overall"])]
 
 
 def _cells(spec: dict, row: dict, entries: dict[str, ModelEntry], controls: dict) -> list[_Cell]:
@@ -218,7 +223,7 @@ def _latex(title: str, spec: dict, columns: list, rows: list[str], notes: list[s
     else:
         metrics = spec.get("metrics", ["acc@0.5", "miou"])
         per = len(spec.get("columns", ["overall"]))
-        top = ["Model"] + [rf"\multicolumn{{{per}}}{{c}}{{{_latex_escape(METRIC_LABELS.get(m, m))}}}" for m in metrics]
+        top = ["Model"] + [rf"\multicolumn{{{per}}}{{c}}{{{_latex_escape(metric_label(m))}}}" for m in metrics]
         lines.append(" & ".join(top) + r" \\")
         lines.append(" ".join(rf"\cmidrule(lr){{{2 + k * per}-{1 + (k + 1) * per}}}" for k in range(len(metrics))))
         lines.append(

@@ -39,6 +39,7 @@ class SampleResult:
     failure: str  # a failure_taxonomy class, or "hit"
     error: str | None = None
     others: list[Box] = field(default_factory=list)  # the pair's other differences
+    reply: str | None = None  # the raw text answer of a model that answers in text
 
 
 @dataclass
@@ -144,6 +145,7 @@ def model_sample_results(
             iou=float(iou),
             best_other_iou=best_other,
             touches_change=has_box and iou < LOOSE_IOU and changed.touches(sample.pair_id, pred),
+            has_reply=isinstance(record.reply, str),
         )
         results.append(
             SampleResult(
@@ -160,6 +162,7 @@ def model_sample_results(
                 failure=failure,
                 error=record.error,
                 others=[tuple(float(v) for v in o) for o in others],
+                reply=record.reply if isinstance(record.reply, str) else None,
             )
         )
     return results

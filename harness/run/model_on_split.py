@@ -7,6 +7,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from harness.data.images import resolve_dataset_path
 from harness.data.schema import Sample
 from harness.files.atomic import write_json_atomic
 from harness.files.file_facts import FileFacts
-from harness.metrics import SampleOutcome, paired_box_iou
+from harness.metrics import DEFAULT_IOU_THRESHOLDS, SampleOutcome, paired_box_iou
 from harness.metrics.box_iou import HIT_IOU, top1_boxes
 from harness.metrics.change_detection import pixel_change_metrics
+from harness.metrics.iou_thresholds import with_main_threshold
 from harness.metrics.paired import paired_test
 from harness.run.distributed import DistContext
 from harness.run.metrics_cache import cached_metrics
@@ -89,13 +91,15 @@ def score_records(
     extra_strata: list[str],
     output_dir: Path,
     pixel: bool,
+    iou_thresholds: Sequence[float] = DEFAULT_IOU_THRESHOLDS,
 ) -> tuple[list[SampleOutcome], dict[str, Any]]:
-    """The outcomes of `records` (one per sample) and their metrics, computed through the metrics
-    cache under `output_dir`; with `pixel`, the pixel-level change metrics of records that carry
-    change counts are added as `pixel_change`."""
+    """The outcomes of `records` (one per sample) and their metrics (Acc@τ at `iou_thresholds`),
+    computed through the metrics cache under `output_dir`; with `pixel`, the pixel-level change
+    metrics of records that carry change counts are added as `pixel_change`."""
     strata = list(BUILTIN_STRATA) + [a for a in extra_strata if a not in BUILTIN_STRATA]
     outcomes = outcomes_for(samples, records, extra_strata)
-    metrics = cached_metrics(outcomes, strata, Path(output_dir) / CACHE_DIR_NAME / "metrics")
+    thresholds = with_main_threshold(iou_thresholds)  # Acc@0.5 always: leaderboards rank by it
+    metrics = cached_metrics(outcomes, strata, Path(output_dir) / CACHE_DIR_NAME / "metrics", thresholds)
     pixel_metrics = pixel_metrics_of(samples, records) if pixel else None
     if pixel_metrics is not None:
         metrics = {**metrics, "pixel_change": pixel_metrics}
@@ -165,11 +169,13 @@ class ModelOnSplit:
         device: str,
         extra_info: dict[str, Any],
         baseline_hits: np.ndarray | None = None,
+        iou_thresholds: Sequence[float] = DEFAULT_IOU_THRESHOLDS,
     ) -> None:
         self.adapter, self.name, self.samples = adapter, name, samples
         self.dataset, self.split, self.output_dir = dataset, split, output_dir
         self.batch_size, self.use_cache, self.loader_workers = batch_size, use_cache, loader_workers
         self.extra_strata = extra_strata
+        self.iou_thresholds = iou_thresholds
         self.dist, self.facts, self.device, self.extra_info = dist, facts, device, extra_info
         self.baseline_hits = baseline_hits  # the normal run's hits, when this is a control
         self.hits: np.ndarray | None = None  # Acc@0.5 hits per sample (rank 0), for controls
@@ -205,7 +211,12 @@ class ModelOnSplit:
             records = merge_rank_predictions(out, dist.world_size, [s.id for s in samples])
         seconds = time.perf_counter() - started
         outcomes, metrics = score_records(
-            samples, records, self.extra_strata, self.output_dir, pixel="control" not in self.extra_info
+            samples,
+            records,
+            self.extra_strata,
+            self.output_dir,
+            pixel="control" not in self.extra_info,
+            iou_thresholds=self.iou_thresholds,
         )
         self.hits = top1_hits(outcomes)
         if self.baseline_hits is not None:

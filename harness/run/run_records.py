@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.metrics.iou_thresholds import DEFAULT_IOU_THRESHOLDS
 
 SCHEMA_VERSION = 2
 """Schema 1 is a run.json without the `schema_version` field and otherwise the same fields as 2."""
@@ -185,6 +186,8 @@ class RunSettings:
     adapter_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra_strata: list[str] = field(default_factory=list)
     controls: list[str] = field(default_factory=list)
+    # Acc@τ thresholds of the metrics (a run.json without the field: the defaults, 0.25/0.5/0.75).
+    iou_thresholds: list[float] = field(default_factory=lambda: list(DEFAULT_IOU_THRESHOLDS))
 
 
 @dataclass

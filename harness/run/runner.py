@@ -25,6 +25,7 @@ from harness.errors import DatasetInvalid, HarnessError
 from harness.files.atomic import write_json_atomic
 from harness.files.file_facts import FileFacts
 from harness.files.output_paths import make_output_folder
+from harness.run.box_check_in_run import announce_unchecked, check_before_run
 from harness.run.controls import apply_control
 from harness.run.devices import resolve_device
 from harness.run.distributed import DistContext, init_from_env
@@ -162,6 +163,7 @@ def _load_adapter(name: str, config: RunConfig, device: str) -> tuple[Adapter | 
     """The loaded adapter, or the record that says why it cannot run."""
     try:
         adapter = create_adapter(name, **config.adapter_options.get(name, {}))
+        adapter.allow_download = config.allow_download
         adapter.load(device)
     except AdapterUnavailable as exc:
         return None, ModelEntry(
@@ -253,6 +255,9 @@ class _Run:
         if failures:
             return [failures[0]]
         assert adapter is not None
+        box_check = None
+        if config.check_boxes and dist.is_main:  # before the split; its probes never reach the cache
+            box_check = check_before_run(adapter, config.batch_size, self.console)
         variants = [(name, samples, {})]
         for kind in config.controls:
             control_samples, counts = apply_control(kind, samples, config.dataset)
@@ -270,6 +275,7 @@ class _Run:
                 use_cache=config.use_cache,
                 loader_workers=config.loader_workers,
                 extra_strata=config.extra_strata,
+                iou_thresholds=config.iou_thresholds,
                 dist=dist,
                 facts=self.facts,
                 device=device,
@@ -280,6 +286,7 @@ class _Run:
                 records.append(run.execute(run_dir, progress))
             if baseline is None:
                 baseline = run.hits  # the normal run comes first; controls are paired against it
+        records[0].box_check = box_check
         return records
 
     def run_info(self, run_id: str, names: list[str], samples: list[Sample], invalid: dict, device: str) -> RunInfo:
@@ -301,6 +308,7 @@ class _Run:
                 adapter_options=config.adapter_options,
                 extra_strata=config.extra_strata,
                 controls=config.controls,
+                iou_thresholds=list(config.iou_thresholds),
             ),
             dataset=dataset_record(config.dataset, self.facts, len(samples), invalid),
             environment=run_environment(),
@@ -321,6 +329,8 @@ class _Run:
             if run_info is not None:
                 write_json_atomic(info_path, run_info.to_json())
                 self.facts.save()
+            if config.check_boxes and dist.is_main:
+                announce_unchecked(names, self.console)
             for name in names:
                 for result in self.evaluate_model(name, samples, device, run_dir):
                     results.append(result)

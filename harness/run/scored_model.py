@@ -7,7 +7,7 @@ with any problem is refused with every problem listed, and nothing is written. T
 written as `<run>/<name>/predictions.jsonl` + `metrics.json` and an entry in run.json marked
 `scored`, with the file's sha256, format, box convention and coordinate scale. With `--run-id`
 of an existing run of the same dataset and split, the model joins it under the run folder's lock,
-taking that run's sample limit, strata and handling of invalid rows, and leaving its other
+taking that run's sample limit, strata, IoU thresholds and handling of invalid rows, and leaving its other
 models as they are.
 """
 
@@ -29,6 +29,7 @@ from harness.files.atomic import write_json_atomic, write_text_atomic
 from harness.files.file_facts import FileFacts
 from harness.files.hashing import file_sha256
 from harness.files.output_paths import make_output_folder
+from harness.metrics import DEFAULT_IOU_THRESHOLDS
 from harness.run.controls import CONTROL_KINDS
 from harness.run.external_predictions import (
     FORMATS,
@@ -214,6 +215,7 @@ class _Scoring:
             limit=joining.config.limit if joining else None,
             skip_invalid=bool(joining and joining.dataset.invalid_count),
             extra_strata=list(joining.config.extra_strata) if joining else [],
+            iou_thresholds=tuple(joining.config.iou_thresholds) if joining else DEFAULT_IOU_THRESHOLDS,
         )
         samples, invalid = select_samples(config, self.console, self.facts)
         read = _read_file(request, samples)
@@ -232,7 +234,7 @@ class _Scoring:
                     f"run {run_id} already has a model {request.name!r} that the harness ran; "
                     "pass another --name (a model scored from a file is replaced by scoring it again)"
                 )
-            entry = self.write_model(run_dir, samples, records, read, scale, config.extra_strata, started)
+            entry = self.write_model(run_dir, samples, records, read, scale, config, started)
             info.models[request.name] = entry
             write_json_atomic(info_path, info.to_json())
             self.facts.save()
@@ -252,7 +254,7 @@ class _Scoring:
         records: dict[str, PredictionRecord],
         read: SplitPredictions,
         scale: str,
-        extra_strata: list[str],
+        config: RunConfig,
         started: float,
     ) -> ModelEntry:
         request = self.request
@@ -261,7 +263,9 @@ class _Scoring:
         write_text_atomic(
             out / PREDICTIONS_NAME, "".join(json.dumps(r.to_json_dict(), sort_keys=True) + "\n" for r in ordered)
         )
-        _, metrics = score_records(samples, records, extra_strata, request.output_dir, pixel=True)
+        _, metrics = score_records(
+            samples, records, config.extra_strata, request.output_dir, pixel=True, iou_thresholds=config.iou_thresholds
+        )
         info = {
             "source": SCORED_SOURCE,
             "predictions_file": str(request.predictions),

@@ -42,7 +42,11 @@ def predict_isolating_failures(adapter: Adapter, batch: list[PairInput]) -> list
 
 
 class ShardPredictor:
-    """Predicts `adapter` on one shard of samples, writing to `predictions_path` as batches finish."""
+    """Predicts `adapter` on one shard of samples, writing to `predictions_path` as batches finish.
+
+    Batches hold `adapter.preferred_batch_size(batch_size)` samples: the asked size, or more for an
+    adapter that answers a batch concurrently (`vlm-api` asks for at least its `max_concurrency`).
+    """
 
     def __init__(
         self,
@@ -64,7 +68,7 @@ class ShardPredictor:
         self.dataset = dataset
         self.cache = cache
         self.predictions_path = predictions_path
-        self.batch_size = batch_size
+        self.batch_size = max(1, int(adapter.preferred_batch_size(batch_size)))
         self.use_cache = use_cache
         self.loader_workers = loader_workers
         self.pair_masks = pair_masks

@@ -102,6 +102,22 @@ def tiny_clip_options(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str
     return dict(save_tiny_open_clip(tmp_path_factory.mktemp("tiny-clip")))
 
 
+@pytest.fixture(scope="session")
+def tiny_vlm(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
+    """VLM family key (`qwen2-vl`, ...) -> `vlm-hf-<key>` options naming that family's tiny saved
+    model (tests/adapters/tiny_vlms.py; built on first use, once per session)."""
+    from tests.adapters.tiny_vlms import VLM_BUILDERS
+
+    built: dict[str, dict[str, Any]] = {}
+
+    def options(key: str) -> dict[str, Any]:
+        if key not in built:
+            built[key] = VLM_BUILDERS[key](tmp_path_factory.mktemp(f"tiny-vlm-{key}"))
+        return dict(built[key])
+
+    return options
+
+
 @pytest.fixture(autouse=True, scope="module")
 def one_torch_thread():
     """Tiny models gain nothing from threads, and on a busy 2-core machine OpenMP's waiting threads

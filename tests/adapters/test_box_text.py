@@ -1,4 +1,7 @@
-"""The multimodal-LLM box parser: each convention's form, several boxes in order, junk gives no boxes."""
+"""The multimodal-LLM box parser: each convention's form, several boxes in order, junk gives no boxes.
+
+Round trips through the coordinate scales are in test_box_text_round_trip.py, fuzzing in
+test_box_text_fuzz.py."""
 
 from __future__ import annotations
 
@@ -26,6 +29,15 @@ PARSED = [
     # Mantis
     ("mantis", "<box>[0.1, 0.2, 0.3, 0.4]</box>", [(0.1, 0.2, 0.3, 0.4)]),
     ("mantis", "first <box>[1, 2, 3, 4]</box>, second <box>[5,6,7,8]</box>", [(1, 2, 3, 4), (5, 6, 7, 8)]),
+    # bbox-json (Qwen2.5-VL, Qwen3-VL): fenced or bare JSON, one object or a list of them
+    ("bbox-json", '```json\n[{"bbox_2d": [12, 34, 56, 78], "label": "cup"}]\n```', [(12, 34, 56, 78)]),
+    ("bbox-json", '{"bbox_2d":[1.5,2,3,4]}', [(1.5, 2, 3, 4)]),
+    (
+        "bbox-json",
+        '[{"bbox_2d": [1, 2, 3, 4], "label": "a"}, {"label": "b", "bbox_2d": [5, 6, 7, 8]}]',
+        [(1, 2, 3, 4), (5, 6, 7, 8)],
+    ),
+    ("bbox-json", "{'bbox_2d': [1, 2, 3, 4]}", [(1, 2, 3, 4)]),
     # plain
     ("plain", "[10, 20, 30, 40]", [(10, 20, 30, 40)]),
     ("plain", "The box is [10.5, 20, 30, 40] or maybe [1,2,3,4].", [(10.5, 20, 30, 40), (1, 2, 3, 4)]),
@@ -85,6 +97,9 @@ def test_a_reply_that_is_not_text_gives_no_boxes(reply: object) -> None:
         ("minicpm", "<box>[1, 2, 3, 4]</box>"),
         ("mantis", "<box>1 2 3 4</box>"),
         ("mantis", "<box>[[1, 2, 3, 4]]</box>"),
+        ("bbox-json", "<box>[1, 2, 3, 4]</box>"),
+        ("bbox-json", '{"bbox": [1, 2, 3, 4]}'),
+        ("qwen2-vl", '{"bbox_2d": [1, 2, 3, 4]}'),
     ],
 )
 def test_another_conventions_form_is_not_read(convention: str, reply: str) -> None:
@@ -102,5 +117,6 @@ def test_conventions_that_fix_a_scale_say_so() -> None:
         "internvl2": "0-1000",
         "minicpm": None,
         "mantis": None,
+        "bbox-json": None,
         "plain": None,
     }

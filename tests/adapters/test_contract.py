@@ -42,6 +42,12 @@ def _tiny_weights(name: str, request: pytest.FixtureRequest) -> dict[str, Any]:
         return request.getfixturevalue("tiny_grounder_options")(family)
     if family == "cd-rerank-clip":
         return request.getfixturevalue("tiny_clip_options")
+    if family == "vlm-hf":
+        return request.getfixturevalue("tiny_vlm")(name.removeprefix("vlm-hf-"))
+    if family == "vlm-api":  # a scripted OpenAI-compatible server on 127.0.0.1 stands in for the model
+        from tests.adapters.scripted_openai_server import shared_hashed_box_server
+
+        return {"base_url": shared_hashed_box_server().base_url, "model": "test-model"}
     return {}
 
 

@@ -1,4 +1,6 @@
-"""MIG-Bench import: good records converted to B's pixels, every malformed record reported, runnable result."""
+"""MIG-Bench import of hand-made records in the older style (`additional_info` an object, the paper's task
+names): good records converted to B's pixels, every malformed record reported, runnable result. The real
+MIG_data.json format is tested in tests/data/test_import_mig_bench_real.py."""
 
 from __future__ import annotations
 
@@ -41,12 +43,14 @@ def test_good_records_are_imported_and_bad_ones_reported(mig_source, tmp_path: P
     assert samples[0].attributes["task"] == "static_diff"
     assert samples[0].attributes["additional_info"] == {"edit_type": "add", "difficulty": 2}
     assert samples[2].attributes["answer"] == [[0.5, 0.5, 0.75, 0.75]]
+    # Position among the records of the same task: record 6 is the first robust_diff record.
+    assert [s.attributes["task_index"] for s in samples] == [0, 1, 0]
     assert {s.split for s in samples} == {"test"}
     assert validate_dataset(out).ok
 
     info = read_dataset_info(out)
     assert info["source"]["format"] == "mig-bench" and info["source"]["path"] == str(source.resolve())
-    assert info["counts"] == {"rows_read": 6, "imported": 3, "failed": 3}
+    assert info["counts"] == {"rows_read": 6, "imported": 3, "skipped": 0, "failed": 3} and info["skipped"] == {}
     assert len(info["problems"]) == 3 and info["fingerprint"] and info["evaluation_only"] is True
 
 

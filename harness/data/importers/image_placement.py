@@ -3,6 +3,10 @@
 A path inside the source folder keeps its relative path under `images/` (so `x/001.png` and
 `y/001.png` never collide); a path outside it (absolute, or `..`) goes under
 `images/external/<hash of its folder>/`, since the manifest may only hold paths inside the dataset.
+
+A format whose paths may be relative to another folder (MIG-Bench's are relative to the folder
+above its JSON) gives `fallback_dirs`: a path not found under the source folder is looked for
+under each of them in turn, and keeps its path relative to the folder it was found in.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import errno
 import hashlib
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -38,17 +43,18 @@ def _normalised(path: Path) -> Path:
 class ImagePlacer:
     """Turns source image references into dataset paths; each file is decoded and placed once."""
 
-    def __init__(self, source_dir: Path, out: Path, link: str) -> None:
+    def __init__(self, source_dir: Path, out: Path, link: str, fallback_dirs: Sequence[Path] = ()) -> None:
         self.source_dir = _normalised(source_dir)
+        self.fallback_dirs = [_normalised(d) for d in fallback_dirs]
         self.out = out
         self.link = link
         self._probed: dict[Path, SourceImage | str] = {}  # source path -> image or error message
         self._placed: set[str] = set()
         self.hardlink_fallbacks = 0
 
-    def _dest_for(self, path: Path) -> str:
+    def _dest_for(self, path: Path, base: Path) -> str:
         try:
-            rel = PurePosixPath(*path.relative_to(self.source_dir).parts)
+            rel = PurePosixPath(*path.relative_to(base).parts)
             return str(PurePosixPath(IMAGES_DIR) / rel)
         except ValueError:
             folder = hashlib.sha256(str(path.parent).encode("utf-8")).hexdigest()[:12]
@@ -58,18 +64,35 @@ class ImagePlacer:
         """The source image a row names; RowRejected if the reference is not a readable image."""
         if not isinstance(reference, str) or not reference.strip():
             raise RowRejected(field, f"must be an image path, got {reference!r}")
-        path = _normalised(self.source_dir / reference.strip())
+        path, base = self._locate(reference.strip())
+        if path is None:
+            tried = " and in ".join(str(d) for d in (self.source_dir, *self.fallback_dirs))
+            raise RowRejected(field, f"cannot be used: file not found: looked for {reference.strip()!r} in {tried}")
         if path not in self._probed:
             try:
                 # Full decode with EXIF orientation: the size must be the one the runner will see.
                 size = load_image(path).size
-                self._probed[path] = SourceImage(path=path, dest=self._dest_for(path), size=size)
+                self._probed[path] = SourceImage(path=path, dest=self._dest_for(path, base), size=size)
             except ImageLoadError as exc:
                 self._probed[path] = f"cannot be used: {exc}"
         found = self._probed[path]
         if isinstance(found, str):
             raise RowRejected(field, found)
         return found
+
+    def _locate(self, reference: str) -> tuple[Path | None, Path]:
+        """The file a reference names and the folder it is relative to: under the source folder, else
+        under the first fallback folder that has it; (None, source folder) when no fallback has it.
+        Without fallbacks the path under the source folder is returned as is (load_image says why
+        it cannot be read)."""
+        path = _normalised(self.source_dir / reference)
+        if not self.fallback_dirs or path.exists():
+            return path, self.source_dir
+        for base in self.fallback_dirs:
+            candidate = _normalised(base / reference)
+            if candidate.exists():
+                return candidate, base
+        return None, self.source_dir
 
     def place(self, image: SourceImage) -> None:
         """Copy or hard-link the image into the dataset (once, however many rows use it)."""

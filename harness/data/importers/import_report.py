@@ -1,4 +1,9 @@
-"""What an import did: rows read, imported and failed, with every failed row located and explained."""
+"""What an import did: rows read, imported, skipped and failed, with every failed row located and explained.
+
+A skipped row is one the format holds but the importer does not convert by design (e.g. a
+MIG-Bench record of a task that is not a two-image difference task): it is counted per reason
+and group, never listed as a problem, and does not count as failed (so `--strict` accepts it).
+"""
 
 from __future__ import annotations
 
@@ -67,15 +72,34 @@ class ImportReport:
     rows_read: int = 0
     imported: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    # reason -> group -> rows, e.g. {"not a two-image difference task": {"region": 1203, ...}}
+    skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     images_placed: int = 0
     hardlink_fallbacks: int = 0  # hardlinks that had to be copies (source on another filesystem)
     output_problems: list[Problem] = field(default_factory=list)  # the written dataset's own validation
     written: bool = False  # False when nothing was imported, or --strict and a row failed
 
+    def skip(self, reason: str, group: str) -> None:
+        """Count one row left out by design (not a failure)."""
+        groups = self.skipped.setdefault(reason, {})
+        groups[group] = groups.get(group, 0) + 1
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(n for groups in self.skipped.values() for n in groups.values())
+
+    def skipped_lines(self) -> list[str]:
+        """One line per reason: `N row(s) skipped (REASON): GROUP N, GROUP N` (largest group first)."""
+        lines = []
+        for reason, groups in self.skipped.items():
+            counts = ", ".join(f"{g} {n}" for g, n in sorted(groups.items(), key=lambda gn: (-gn[1], gn[0])))
+            lines.append(f"{sum(groups.values())} row(s) skipped ({reason}): {counts}")
+        return lines
+
     @property
     def failed(self) -> int:
-        """Rows not imported (problems may also name whole groups, e.g. a COCO pair, besides rows)."""
-        return self.rows_read - self.imported
+        """Rows neither imported nor skipped (problems may also name whole groups, e.g. a COCO pair, besides rows)."""
+        return self.rows_read - self.imported - self.skipped_total
 
     @property
     def ok(self) -> bool:

@@ -1,7 +1,7 @@
-"""One import in progress: output folder, images, pair ids, accepted samples and rejected rows.
+"""One import in progress: output folder, images, pair ids, accepted samples, skipped and rejected rows.
 
 Importers feed it rows; nothing is written until `finish`, which places the images and writes
-`manifest.jsonl` and `dataset.json` (source, importer, counts, problems, fingerprint), then
+`manifest.jsonl` and `dataset.json` (source, importer, counts, skips, problems, fingerprint), then
 validates what it wrote. With nothing imported, or `strict` and a failed row, it writes nothing
 and an existing output folder is left as it was.
 """
@@ -9,6 +9,7 @@ and an existing output folder is left as it was.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,16 @@ def query_from(value: Any, field: str) -> str:
 
 
 class ImportSession:
-    def __init__(self, format_name: str, source: Path, out: Path, options: ImportOptions) -> None:
+    def __init__(
+        self,
+        format_name: str,
+        source: Path,
+        out: Path,
+        options: ImportOptions,
+        image_fallback_dirs: Sequence[Path] = (),
+    ) -> None:
+        """`image_fallback_dirs`: folders to look in for an image path not found under the source's
+        folder (see ImagePlacer)."""
         options.check()
         self.format = format_name
         self.source = Path(source)
@@ -79,7 +89,7 @@ class ImportSession:
         if not self.source.is_file():
             raise HarnessError(f"{self.source}: source file not found")
         _check_out(self.out, options.overwrite)
-        self.images = ImagePlacer(self.source.parent, self.out, options.link)
+        self.images = ImagePlacer(self.source.parent, self.out, options.link, image_fallback_dirs)
         self.report = ImportReport(format=format_name, source=self.source, out=self.out)
         self.samples: list[Sample] = []
         self._to_place: dict[str, SourceImage] = {}  # dataset path -> image, placed by `finish`
@@ -87,6 +97,10 @@ class ImportSession:
 
     def reject(self, location: str, field: str, message: str) -> None:
         self.report.problems.append(RowProblem(self.source.name, location, field, message))
+
+    def skip(self, reason: str, group: str) -> None:
+        """A row left out by design: counted under `reason` and `group`, not a problem or a failure."""
+        self.report.skip(reason, group)
 
     def pair_id(self, image_a: SourceImage, image_b: SourceImage) -> str:
         """Rows naming the same two images (in the same order) are one pair."""
@@ -170,7 +184,13 @@ class ImportSession:
             },
             "importer": {"name": f"harness data import {self.format}", "version": IMPORTER_VERSION},
             "images": {"link": self.options.link, "files": report.images_placed},
-            "counts": {"rows_read": report.rows_read, "imported": report.imported, "failed": report.failed},
+            "counts": {
+                "rows_read": report.rows_read,
+                "imported": report.imported,
+                "skipped": report.skipped_total,
+                "failed": report.failed,
+            },
+            "skipped": report.skipped,
             "problems": [str(p) for p in report.problems[:MAX_PROBLEMS_IN_INFO]],
             "problems_total": len(report.problems),
             "splits": splits,
