@@ -1,0 +1,116 @@
+"""Probe without training: does re-ranking a trained DiffTracker's final boxes by the dense
+(token-level) referring score beat its own ranking by the decoder's referring score?
+
+The decoder's referring target has one positive per query (the Hungarian-matched slot), while the
+dense token head is trained with every token inside the referred box as a positive. This script
+scores each of the final boxes by the token head inside it and compares top-1 Acc@0.5 of several
+rankings on a split, paired per query (McNemar exact test on the discordant queries). It also
+reports how often the top box lies on *some* difference and how often on the right one.
+
+    .venv/bin/python bench/difftracker_rerank_probe.py --split val --limit-pairs 700
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import binomtest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from torchvision.ops import box_iou  # noqa: E402
+
+from difftracker.box_ops import cxcywh_to_xyxy  # noqa: E402
+from difftracker.inference import encode_pair  # noqa: E402
+from harness.training.grounding_pairs import grounding_pairs, load_pair_images  # noqa: E402
+from idg_adapters.registry import create_adapter  # noqa: E402
+
+RANKINGS = ("decoder", "tokens-mean", "tokens-max", "decoder*tokens-mean", "decoder+difference")
+
+
+def token_scores_in_boxes(boxes: torch.Tensor, centres: torch.Tensor, token_probs: torch.Tensor) -> torch.Tensor:
+    """(K, 2) mean and max token referring probability over the tokens whose centre is inside each box."""
+    inside = (
+        (centres[None, :, 0] >= boxes[:, None, 0])
+        & (centres[None, :, 0] <= boxes[:, None, 2])
+        & (centres[None, :, 1] >= boxes[:, None, 1])
+        & (centres[None, :, 1] <= boxes[:, None, 3])
+    ).float()
+    count = inside.sum(1)
+    mean = (inside * token_probs[None]).sum(1) / count.clamp(min=1)
+    best = torch.where(inside.bool(), token_probs[None].expand_as(inside), torch.zeros_like(inside)).amax(1)
+    return torch.stack([torch.where(count > 0, mean, torch.zeros_like(mean)), best], dim=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default=str(REPO / "data" / "diffground-synth"))
+    parser.add_argument("--split", default="val")
+    parser.add_argument("--model", default="difftracker")
+    parser.add_argument("--limit-pairs", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    adapter = create_adapter(args.model)
+    adapter.load("cpu")
+    model, text_encoder = adapter.model, adapter.text_encoder
+    pairs = grounding_pairs(Path(args.dataset), args.split)
+    if args.limit_pairs:
+        pairs = pairs[: args.limit_pairs]
+    images = load_pair_images(Path(args.dataset), pairs, adapter.image_size)
+    hits = {name: [] for name in RANKINGS}
+    on_some, on_right_any = [], []
+    started = time.perf_counter()
+    with torch.no_grad():
+        for index, pair in enumerate(pairs):
+            visual = encode_pair(model, images[index], "cpu")
+            differences = torch.tensor(pair.boxes, dtype=torch.float32)
+            for query in pair.queries:
+                output = model.decode(visual, torch.zeros(1, dtype=torch.long), text_encoder([query.query]))
+                boxes = cxcywh_to_xyxy(output.boxes[-1, 0]).clamp(0, 1)
+                decoder = torch.sigmoid(output.referring_logits[-1, 0])
+                difference = torch.sigmoid(output.difference_logits[-1, 0])
+                tokens = token_scores_in_boxes(
+                    boxes, output.token_centres.float(), torch.sigmoid(output.token_referring_logits[0])
+                )
+                scores = {
+                    "decoder": decoder,
+                    "tokens-mean": tokens[:, 0],
+                    "tokens-max": tokens[:, 1],
+                    "decoder*tokens-mean": decoder * tokens[:, 0],
+                    "decoder+difference": decoder + difference,
+                }
+                iou = box_iou(boxes, differences)  # (K, G)
+                right = iou[:, query.referred] >= 0.5
+                for name, score in scores.items():
+                    hits[name].append(bool(right[int(score.argmax())]))
+                top = int(decoder.argmax())
+                on_some.append(bool((iou[top] >= 0.5).any()))
+                on_right_any.append(bool(right.any()))
+    n = len(hits["decoder"])
+    seconds = time.perf_counter() - started
+    print(f"{args.model} on {args.split}: {n} queries, {len(pairs)} pairs, {seconds:.0f} s")
+    base = np.array(hits["decoder"])
+    print(
+        f"top box on some difference: {100 * np.mean(on_some):.1f}%; right box among the final boxes: "
+        f"{100 * np.mean(on_right_any):.1f}%; right choice when on some difference: "
+        f"{100 * base[np.array(on_some)].mean():.1f}%"
+    )
+    print("| ranking | Acc@0.5 | vs decoder | McNemar p |")
+    print("|---|---|---|---|")
+    for name in RANKINGS:
+        other = np.array(hits[name])
+        gained, lost = int((other & ~base).sum()), int((base & ~other).sum())
+        p = binomtest(gained, gained + lost).pvalue if gained + lost else 1.0
+        print(
+            f"| {name} | {100 * other.mean():.1f} | {100 * (other.mean() - base.mean()):+.1f} (+{gained}/-{lost}) | {p:.3g} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
