@@ -13,6 +13,7 @@ reports how often the top box lies on *some* difference and how often on the rig
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -53,17 +54,24 @@ def main() -> None:
     parser.add_argument("--dataset", default=str(REPO / "data" / "diffground-synth"))
     parser.add_argument("--split", default="val")
     parser.add_argument("--model", default="difftracker")
+    parser.add_argument("--weights", default="", help="a checkpoint other than the committed one")
     parser.add_argument("--limit-pairs", type=int, default=0)
+    parser.add_argument("--save-hits", default="", help="write per-query top-1 hits (JSON) for a paired comparison")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--against", default="", help="hits JSON of another checkpoint (--save-hits): paired test of the two"
+    )
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    adapter = create_adapter(args.model)
+    torch.set_num_threads(args.threads)
+    adapter = create_adapter(args.model, **({"weights": args.weights} if args.weights else {}))
     adapter.load("cpu")
     model, text_encoder = adapter.model, adapter.text_encoder
     pairs = grounding_pairs(Path(args.dataset), args.split)
     if args.limit_pairs:
         pairs = pairs[: args.limit_pairs]
     images = load_pair_images(Path(args.dataset), pairs, adapter.image_size)
-    hits = {name: [] for name in RANKINGS}
+    hits: dict[str, list[bool]] = {name: [] for name in RANKINGS}
+    sample_ids: list[str] = []
     on_some, on_right_any = [], []
     started = time.perf_counter()
     with torch.no_grad():
@@ -71,6 +79,7 @@ def main() -> None:
             visual = encode_pair(model, images[index], "cpu")
             differences = torch.tensor(pair.boxes, dtype=torch.float32)
             for query in pair.queries:
+                sample_ids.append(query.sample_id)
                 output = model.decode(visual, torch.zeros(1, dtype=torch.long), text_encoder([query.query]))
                 boxes = cxcywh_to_xyxy(output.boxes[-1, 0]).clamp(0, 1)
                 decoder = torch.sigmoid(output.referring_logits[-1, 0])
@@ -92,6 +101,8 @@ def main() -> None:
                 top = int(decoder.argmax())
                 on_some.append(bool((iou[top] >= 0.5).any()))
                 on_right_any.append(bool(right.any()))
+    if args.save_hits:
+        Path(args.save_hits).write_text(json.dumps({"ids": sample_ids, "hits": hits}), encoding="utf-8")
     n = len(hits["decoder"])
     seconds = time.perf_counter() - started
     print(f"{args.model} on {args.split}: {n} queries, {len(pairs)} pairs, {seconds:.0f} s")
@@ -110,6 +121,23 @@ def main() -> None:
         print(
             f"| {name} | {100 * other.mean():.1f} | {100 * (other.mean() - base.mean()):+.1f} (+{gained}/-{lost}) | {p:.3g} |"
         )
+
+    if args.against:
+        paired_against(np.array(hits["decoder"]), sample_ids, Path(args.against))
+
+
+def paired_against(hits: np.ndarray, sample_ids: list[str], other_file: Path) -> None:
+    """This checkpoint's top-1 hits against another's on the same queries: difference and McNemar p."""
+    other = json.loads(other_file.read_text(encoding="utf-8"))
+    if other["ids"] != sample_ids:
+        raise SystemExit(f"{other_file} holds other queries than this run")
+    theirs = np.array(other["hits"]["decoder"])
+    gained, lost = int((hits & ~theirs).sum()), int((theirs & ~hits).sum())
+    p = binomtest(gained, gained + lost).pvalue if gained + lost else 1.0
+    print(
+        f"vs {other_file.name}: {100 * hits.mean():.1f} vs {100 * theirs.mean():.1f} Acc@0.5, "
+        f"{100 * (hits.mean() - theirs.mean()):+.1f} points (+{gained}/-{lost}), McNemar p = {p:.3g}"
+    )
 
 
 if __name__ == "__main__":
