@@ -24,7 +24,7 @@ EXAMPLES = """examples:
   harness run --models 'gdino-*',difftracker --control all --strata template_family
   harness run --models pixel-diff --dataset data/mine --limit 50 --run-id smoke
   harness run --models owlv2-b --opt owlv2-b.weights=google/owlv2-base-patch16-ensemble --allow-download
-  harness run --models pixel-diff --dataset data/mig-bench --strata task --iou-thresholds 0.3,0.5,0.7
+  harness run --models pixel-diff --dataset data/mig-bench --iou-thresholds 0.3,0.5,0.7
   torchrun --standalone --nproc-per-node 4 -m harness run --models all
 """
 

@@ -122,9 +122,17 @@ def check_strata(extra_strata: list[str], samples: list[Sample]) -> None:
         )
 
 
+def dataset_default_strata(dataset: Path) -> list[str]:
+    """The strata a dataset asks for when a run names none: `default_strata` in its dataset.json
+    (written by importers whose source scores per group, e.g. MIG-Bench's `task`)."""
+    value = read_dataset_info(dataset).get("default_strata")
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
 def select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tuple[list[Sample], dict[str, Any]]:
     """The valid samples of the split (the first `limit`) and the record of invalid rows for run.json;
-    DatasetInvalid when the split has problems and `skip_invalid` is off."""
+    DatasetInvalid when the split has problems and `skip_invalid` is off. A run without `--strata`
+    takes the dataset's default strata (recorded in run.json's config like given ones)."""
     report = validate_dataset(config.dataset, splits={config.split}, facts=facts)
     invalid = {
         "count": report.invalid_rows,
@@ -155,6 +163,8 @@ def select_samples(config: RunConfig, console: Console, facts: FileFacts) -> tup
         raise HarnessError(f"dataset {config.dataset} has no valid samples in split {config.split!r}")
     if config.limit is not None:
         samples = samples[: config.limit]
+    if not config.extra_strata:
+        config.extra_strata = dataset_default_strata(config.dataset)
     check_strata(config.extra_strata, samples)
     return samples, invalid
 

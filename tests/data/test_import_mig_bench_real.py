@@ -79,9 +79,16 @@ def test_run_reports_scores_per_task(real_source, tmp_path: Path) -> None:
     import_dataset("mig-bench", real_source[0], out)
     results = tmp_path / "results"
     argv = ["run", "--models", "center-prior", "--dataset", str(out), "--output-dir", str(results), "--run-id", "r"]
-    assert main([*argv, "--strata", "task", "--loader-workers", "0"]) == 0
+    assert json.loads((out / "dataset.json").read_text())["default_strata"] == ["task"]
+    # No --strata: the dataset's default stratum `task` is used and recorded in run.json.
+    assert main([*argv, "--loader-workers", "0"]) == 0
     metrics = json.loads((results / "r" / "center-prior" / "metrics.json").read_text())["metrics"]
     assert {task: block["n"] for task, block in metrics["by"]["task"].items()} == {"diff": 6, "view_diff": 3}
+    assert json.loads((results / "r" / "run.json").read_text())["config"]["extra_strata"] == ["task"]
+    # An explicit --strata replaces the default.
+    assert main([*argv[:-1], "r2", "--strata", "size", "--loader-workers", "0"]) == 0
+    explicit = json.loads((results / "r2" / "center-prior" / "metrics.json").read_text())["metrics"]
+    assert "task" not in explicit["by"]
 
 
 @pytest.mark.skipif(not REAL_FILE.is_file(), reason=f"no copy of MIG_data.json at {REAL_FILE}")

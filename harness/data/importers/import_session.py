@@ -78,11 +78,14 @@ class ImportSession:
         out: Path,
         options: ImportOptions,
         image_fallback_dirs: Sequence[Path] = (),
+        default_strata: Sequence[str] = (),
     ) -> None:
         """`image_fallback_dirs`: folders to look in for an image path not found under the source's
-        folder (see ImagePlacer)."""
+        folder (see ImagePlacer). `default_strata`: sample attributes that `harness run` stratifies
+        by when it is given no `--strata` (written to dataset.json as `default_strata`)."""
         options.check()
         self.format = format_name
+        self.default_strata = list(default_strata)
         self.source = Path(source)
         self.out = Path(out)
         self.options = options
@@ -196,4 +199,5 @@ class ImportSession:
             "splits": splits,
             "evaluation_only": "train" not in splits,
             "edit_types": [t for t in EDIT_TYPES if t in present] + sorted(present - set(EDIT_TYPES)),
+            **({"default_strata": self.default_strata} if self.default_strata else {}),
         }

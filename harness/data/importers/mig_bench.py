@@ -24,8 +24,9 @@ problem naming both places.
 Every source field is kept as a sample attribute under its own name, with `source_index` (the
 record's 0-based index in the file) and `task_index` (its 0-based position among the file's
 records of the same task: the order MIG-Bench's own evaluation writes its outputs in, which
-`harness score --format mig-bench` matches by). The dataset format has no per-dataset default
-strata, so per-task scores are asked for at run time: `harness run --dataset DIR --strata task`.
+`harness score --format mig-bench` matches by). dataset.json names `task` as the dataset's default
+stratum, so `harness run` on it scores per task without `--strata task` (an explicit `--strata`
+replaces the default).
 Problems name records from 1 (`record 1` is the first).
 """
 
@@ -149,7 +150,14 @@ def _convert(session: ImportSession, index: int, record: Any, task_index: int | 
 def import_mig_bench(source: Path, out: Path, options: ImportOptions) -> ImportReport:
     records = _load_records(source)
     # MIG-Bench's paths start at the folder holding `MIG-Bench/`, one above the JSON.
-    session = ImportSession(FORMAT, source, out, options, image_fallback_dirs=[Path(source).absolute().parent.parent])
+    session = ImportSession(
+        FORMAT,
+        source,
+        out,
+        options,
+        image_fallback_dirs=[Path(source).absolute().parent.parent],
+        default_strata=("task",),  # MIG-Bench scores per task: `harness run` stratifies by it unless told otherwise
+    )
     for index, record, task_index, skip in classify_records(records):
         if skip is not None:
             session.skip(skip, str(task_of(record)))
