@@ -19,7 +19,7 @@ from idg_adapters.base import Adapter, AdapterUnavailable, PairInput, Prediction
 from idg_adapters.checkpoint_files import weights_sha256
 from idg_adapters.grounder_modes import MODES, GroundingMode
 from idg_adapters.grounding_text import phrase_query
-from idg_adapters.registry import register
+from idg_adapters.registry import register_subclass
 from idg_adapters.single_image_grounder import Candidates, SingleImageGrounder
 from idg_adapters.weights_source import (
     ResolvedWeights,
@@ -199,8 +199,6 @@ def register_grounder_family(family_cls: type[GrounderAdapter]) -> dict[str, typ
             "mode": mode,
             "uses_image_a": mode.uses_image_a,
             "description": f"{family_cls.family_description}; {mode.description}",
-            "__module__": family_cls.__module__,
-            "__qualname__": qualname,
         }
-        registered[name] = register(name)(type(qualname, (family_cls,), attrs))
+        registered[name] = register_subclass(name, family_cls, qualname, attrs)
     return registered

@@ -82,6 +82,14 @@ def register(name: str) -> Callable[[A], A]:
     return decorator
 
 
+def register_subclass(name: str, base: A, qualname: str, attrs: dict[str, Any]) -> A:
+    """Register under `name` a generated subclass of `base` (class attributes `attrs`), named
+    `qualname` in `base`'s module: how one code path becomes several registered adapters (a family's
+    modes, a model family table, DiffTracker's variants)."""
+    attrs = {"__module__": base.__module__, "__qualname__": qualname, **attrs}
+    return register(name)(type(qualname, (base,), attrs))
+
+
 def discover() -> None:
     """Import built-in adapters and load plugins from entry points (once per process)."""
     global _discovered

@@ -37,7 +37,7 @@ import numpy as np
 from idg_adapters.base import AdapterUnavailable
 from idg_adapters.box_scales import Size
 from idg_adapters.checkpoint_files import weights_sha256
-from idg_adapters.registry import register
+from idg_adapters.registry import register_subclass
 from idg_adapters.vlm_adapter import VlmAdapter, VlmAnswer, VlmRequest
 from idg_adapters.vlm_families import FAMILIES, VlmFamily
 from idg_adapters.weights_source import (
@@ -299,10 +299,8 @@ def register_families() -> dict[str, type[HfVlmAdapter]]:
             "vlm_family": row,
             "default_prompt": row.prompt,
             "description": f"{row.description}: {row.model_class} via transformers, local or hub weights",
-            "__module__": __name__,
-            "__qualname__": qualname,
         }
-        registered[name] = register(name)(type(qualname, (HfVlmAdapter,), attrs))
+        registered[name] = register_subclass(name, HfVlmAdapter, qualname, attrs)
     return registered
 
 

@@ -252,18 +252,20 @@ def write_tables(tables_dir: Path, entries: list[ModelEntry], names: list[str] |
     NAME.md and NAME.tex beside them."""
     tables_dir = Path(tables_dir)
     available = table_names(tables_dir)
+    specs = {name: load_spec(tables_dir / f"{name}.yaml") for name in (available if names is None else [])}
     if names is None:
-        names = []
-        for name in available:
-            required = load_spec(tables_dir / f"{name}.yaml").get("requires_stratum")
-            if not required or _has_stratum(entries, str(required)):
-                names.append(name)
+        names = [
+            name
+            for name, spec in specs.items()
+            if not spec.get("requires_stratum") or _has_stratum(entries, str(spec["requires_stratum"]))
+        ]
     unknown = [n for n in names if n not in available]
     if unknown:
         raise TableSpecError(f"no table spec {unknown[0]!r} in {tables_dir}; specs there: {available}")
     rendered = []
     for name in names:
-        table = render_table(name, load_spec(tables_dir / f"{name}.yaml"), entries)
+        spec = specs[name] if name in specs else load_spec(tables_dir / f"{name}.yaml")
+        table = render_table(name, spec, entries)
         write_text_atomic(tables_dir / f"{name}.md", table.markdown)
         write_text_atomic(tables_dir / f"{name}.tex", table.latex)
         rendered.append(table)
