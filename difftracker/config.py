@@ -9,10 +9,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from difftracker.change_heads import normalise_vocabulary
+
 FUSIONS = ("siamese", "late", "early", "single", "canvas")
 DEM_MODES = ("full", "diff-only", "none")
 DEM_STAGES = ("all", "last")
 BACKBONES = ("efficientnet_lite0", "resnet50", "swin_t")
+
+
+V2_DEFAULTS: dict[str, Any] = {"text_layers": 0, "position_in_values": False, "change_heads": ()}
+"""Options added after the first checkpoints, with the values that keep the first design."""
 
 
 class DiffTrackerConfigError(ValueError):
@@ -52,6 +58,18 @@ class DiffTrackerConfig:
     decoder_layers: int = 3
     num_queries: int = 16
     dropout: float = 0.0
+    text_layers: int = 0
+    """Text self-attention layers (with learned word-position embeddings) over the projected words
+    before the neck fuses them with the image: 0 for none (the words then carry only the frozen
+    encoder's context)."""
+    position_in_values: bool = False
+    """Attention values carry the image tokens' positions too (in the neck and the decoder), and
+    the decoder's referring score sees its box geometry: "the change on the left" can then reach
+    the content stream, not only the attention weights."""
+    change_heads: tuple = ()
+    """Labels of what changed, each with its classes ((name, (class, ...)), ...), for the dense
+    change heads (difftracker/change_heads.py) on the image tokens; () for none. Training fills it
+    from the data when the recipe asks for the heads."""
 
     def __post_init__(self) -> None:
         choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES}
@@ -60,7 +78,7 @@ class DiffTrackerConfig:
                 raise DiffTrackerConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         positive = ("image_size", "d_model", "heads", "ffn_dim", "decoder_layers", "num_queries", "max_text_tokens")
         bad = [name for name in positive if int(getattr(self, name)) < 1]
-        if bad or self.neck_layers < 0:
+        if bad or self.neck_layers < 0 or self.text_layers < 0:
             raise DiffTrackerConfigError(f"{bad or ['neck_layers']} must be positive")
         if self.d_model % self.heads:
             raise DiffTrackerConfigError(f"d_model {self.d_model} must be a multiple of heads {self.heads}")
@@ -71,10 +89,19 @@ class DiffTrackerConfig:
                 f"neck_strides must be a non-empty subset of 4, 8, 16, 32: {self.neck_strides}"
             )
         object.__setattr__(self, "neck_strides", tuple(sorted(int(s) for s in self.neck_strides)))
+        try:
+            object.__setattr__(self, "change_heads", normalise_vocabulary(self.change_heads))
+        except ValueError as exc:
+            raise DiffTrackerConfigError(str(exc)) from exc
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["neck_strides"] = list(self.neck_strides)
+        data["change_heads"] = {name: list(classes) for name, classes in self.change_heads}
+        # The v2 options are written only when used, so configs without them read as they always have.
+        for name, default in V2_DEFAULTS.items():
+            if getattr(self, name) == default:
+                del data[name]
         return data
 
     @classmethod

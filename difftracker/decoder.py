@@ -41,7 +41,8 @@ class MLP(nn.Module):
 class DecoderOutput:
     """Per decoder layer l: boxes (L, Q, K, 4) cxcywh, difference logits (L, Q, K) and referring
     logits (L, Q, K); per image token n: its proposal box (Q, N, 4), difference and referring
-    logits (Q, N), and the cell centre (N, 2) it sits on (for the dense token losses)."""
+    logits (Q, N), and the cell centre (N, 2) it sits on (for the dense token losses). With change
+    heads, `change_logits` holds their per-pair token logits {name: (P, N, classes)}."""
 
     boxes: torch.Tensor
     difference_logits: torch.Tensor
@@ -50,6 +51,7 @@ class DecoderOutput:
     token_difference_logits: torch.Tensor
     token_referring_logits: torch.Tensor
     token_centres: torch.Tensor
+    change_logits: dict[str, torch.Tensor] | None = None
 
 
 class ReferringScore(nn.Module):
@@ -69,8 +71,9 @@ class ReferringScore(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float) -> None:
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool = False):
         super().__init__()
+        self.position_in_values = position_in_values
         self.self_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.text_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.image_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
@@ -84,9 +87,9 @@ class DecoderLayer(nn.Module):
             queries + query_position, words, words, key_padding_mask=word_padding, need_weights=False
         )[0]
         queries = self.norms[1](queries + attended)
-        attended = self.image_attention(queries + query_position, memory + memory_position, memory, need_weights=False)[
-            0
-        ]
+        keys = memory + memory_position
+        values = keys if self.position_in_values else memory
+        attended = self.image_attention(queries + query_position, keys, values, need_weights=False)[0]
         queries = self.norms[2](queries + attended)
         return self.norms[3](queries + self.ffn(queries))
 
@@ -96,16 +99,28 @@ def _prior_bias(probability: float = 0.01) -> float:
 
 
 class BoxDecoder(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, layers: int, num_queries: int, dropout: float):
+    def __init__(
+        self,
+        d_model: int,
+        heads: int,
+        ffn_dim: int,
+        layers: int,
+        num_queries: int,
+        dropout: float,
+        position_in_values: bool = False,
+    ):
         super().__init__()
         self.num_queries = num_queries
+        self.position_in_values = position_in_values
         self.proposal_norm = nn.Sequential(nn.Linear(d_model, d_model), nn.LayerNorm(d_model))
         self.proposal_box = MLP(d_model, d_model, 4, 3)
         self.proposal_score = nn.Linear(d_model, 1)
         self.proposal_referring = ReferringScore(d_model)
         self.query_content = nn.Embedding(num_queries, d_model)
         self.query_position = MLP(2 * d_model, d_model, d_model, 2)
-        self.layers = nn.ModuleList(DecoderLayer(d_model, heads, ffn_dim, dropout) for _ in range(layers))
+        self.layers = nn.ModuleList(
+            DecoderLayer(d_model, heads, ffn_dim, dropout, position_in_values) for _ in range(layers)
+        )
         self.box_delta = nn.ModuleList(MLP(d_model, d_model, 4, 3) for _ in range(layers))
         self.difference_score = nn.ModuleList(nn.Linear(d_model, 1) for _ in range(layers))
         self.referring_score = nn.ModuleList(ReferringScore(d_model) for _ in range(layers))
@@ -144,7 +159,9 @@ class BoxDecoder(nn.Module):
             refined = torch.sigmoid(self.box_delta[i](queries) + inverse_sigmoid(reference))
             all_boxes.append(refined)
             difference.append(self.difference_score[i](queries).squeeze(-1))
-            referring.append(self.referring_score[i](queries, words, text.mask))
+            # With position_in_values the referring score also sees the box's geometry.
+            scored = queries + position if self.position_in_values else queries
+            referring.append(self.referring_score[i](scored, words, text.mask))
             reference = refined.detach()
         return DecoderOutput(
             boxes=torch.stack(all_boxes),

@@ -15,6 +15,7 @@ import torch
 from torchvision.ops import box_iou, generalized_box_iou_loss, sigmoid_focal_loss
 
 from difftracker.box_ops import cxcywh_to_xyxy
+from difftracker.change_heads import change_loss
 from difftracker.decoder import DecoderOutput
 from difftracker.matcher import MatchCosts, hungarian_match
 
@@ -32,15 +33,22 @@ class LossWeights:
     one-to-one target). > 0: every slot whose box has at least this IoU with the referred box is a
     positive too, so the near-duplicates of the right answer are not trained as negatives (the
     difference score keeps the one-to-one target)."""
+    change: float = 1.0
+    """Weight of the dense change heads' cross-entropy (difftracker/change_heads.py), when the model
+    has them; relative to a decoder layer's terms, like `tokens`."""
     matching: MatchCosts = field(default_factory=MatchCosts)
 
 
 @dataclass
 class GroundingTargets:
-    """Per query q: every difference box of its pair (G_q, 4) cxcywh in [0, 1] and which one it means."""
+    """Per query q: every difference box of its pair (G_q, 4) cxcywh in [0, 1] and which one it means.
+    For the change heads, per pair p: its difference boxes (G_p, 4) cxcywh and their label indices
+    (G_p, heads) in the model's change vocabulary."""
 
     boxes: list[torch.Tensor]
     referred: list[int]
+    pair_boxes: list[torch.Tensor] | None = None
+    pair_labels: list[torch.Tensor] | None = None
 
 
 def referring_targets(
@@ -142,4 +150,17 @@ def grounding_loss(
     for name, value in _token_loss(output, targets).items():
         total = total + weights.tokens * getattr(weights, name) * value
         parts[f"token_{name}"] = float(value.detach())
+    if output.change_logits is not None:
+        if targets.pair_boxes is None or targets.pair_labels is None:
+            raise ValueError("the model has change heads but the targets carry no per-pair change labels")
+        value, change_parts = change_loss(
+            output.change_logits,
+            output.token_centres,
+            targets.pair_boxes,
+            targets.pair_labels,
+            list(output.change_logits),
+        )
+        total = total + weights.change * value
+        parts["change"] = float(value.detach())
+        parts.update(change_parts)
     return total, parts

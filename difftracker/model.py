@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from difftracker.box_ops import canvas_to_b_frame, cxcywh_to_xyxy
+from difftracker.change_heads import ChangeHeads
 from difftracker.config import DiffTrackerConfig
 from difftracker.decoder import BoxDecoder, DecoderOutput
 from difftracker.neck import VisionLanguageNeck, VisualTokens
@@ -46,10 +47,20 @@ class DiffTracker(nn.Module):
             config.neck_layers,
             len(config.neck_strides),
             config.dropout,
+            config.text_layers,
+            config.max_text_tokens,
+            config.position_in_values,
         )
         self.decoder = BoxDecoder(
-            config.d_model, config.heads, config.ffn_dim, config.decoder_layers, config.num_queries, config.dropout
+            config.d_model,
+            config.heads,
+            config.ffn_dim,
+            config.decoder_layers,
+            config.num_queries,
+            config.dropout,
+            config.position_in_values,
         )
+        self.change_heads = ChangeHeads(config.d_model, config.change_heads) if config.change_heads else None
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -84,9 +95,16 @@ class DiffTracker(nn.Module):
         images = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
         return (images - self.pixel_mean) / self.pixel_std
 
-    def encode_pairs(self, images_a: torch.Tensor, images_b: torch.Tensor) -> VisualTokens:
+    def frozen_features(self, images_a: torch.Tensor, images_b: torch.Tensor) -> dict[int, torch.Tensor]:
+        """What the frozen backbone stages give for these pairs (see `VisualEncoder.frozen_features`):
+        the same in every epoch, so training may cache it (difftracker/feature_cache.py)."""
+        return self.visual.frozen_features(self.normalise(images_a), self.normalise(images_b))
+
+    def encode_pairs(
+        self, images_a: torch.Tensor, images_b: torch.Tensor, frozen: dict[int, torch.Tensor] | None = None
+    ) -> VisualTokens:
         """The text-independent part: once per pair, shared by all of the pair's queries."""
-        maps = self.visual(self.normalise(images_a), self.normalise(images_b))
+        maps = self.visual(self.normalise(images_a), self.normalise(images_b), frozen)
         return self.neck.tokens(maps)
 
     def decode(self, visual: VisualTokens, pair_index: torch.Tensor, text: TextFeatures) -> DecoderOutput:
@@ -101,10 +119,21 @@ class DiffTracker(nn.Module):
         return output
 
     def forward(
-        self, images_a: torch.Tensor, images_b: torch.Tensor, text: TextFeatures, pair_index: torch.Tensor
+        self,
+        images_a: torch.Tensor,
+        images_b: torch.Tensor,
+        text: TextFeatures,
+        pair_index: torch.Tensor,
+        frozen: dict[int, torch.Tensor] | None = None,
     ) -> DecoderOutput:
-        """P pairs of (P, 3, S, S) images and Q queries: query q asks about pair `pair_index[q]`."""
-        return self.decode(self.encode_pairs(images_a, images_b), pair_index, text)
+        """P pairs of (P, 3, S, S) images and Q queries: query q asks about pair `pair_index[q]`.
+        With change heads, the output also carries their logits on the pairs' image tokens.
+        `frozen`: the pairs' `frozen_features`, when the caller has cached them."""
+        visual = self.encode_pairs(images_a, images_b, frozen)
+        output = self.decode(visual, pair_index, text)
+        if self.change_heads is not None:
+            output.change_logits = self.change_heads(visual.features)
+        return output
 
     @staticmethod
     def ground(output: DecoderOutput) -> GroundingResult:

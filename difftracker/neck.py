@@ -32,8 +32,9 @@ class VisualTokens:
 
 
 class BidirectionalFusionLayer(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float) -> None:
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool = False):
         super().__init__()
+        self.position_in_values = position_in_values
         self.image_to_text = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.text_to_image = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.image_ffn = feed_forward(d_model, ffn_dim, dropout)
@@ -47,20 +48,56 @@ class BidirectionalFusionLayer(nn.Module):
             image + position, text, text, key_padding_mask=text_padding, need_weights=False
         )
         image = self.norms[0](image + attended)
-        attended, _ = self.text_to_image(text, image + position, image, need_weights=False)
+        values = image + position if self.position_in_values else image
+        attended, _ = self.text_to_image(text, image + position, values, need_weights=False)
         text = self.norms[1](text + attended)
         image = self.norms[2](image + self.image_ffn(image))
         text = self.norms[3](text + self.text_ffn(text))
         return image, text
 
 
+class WordOrder(nn.Module):
+    """Learned word-position embeddings and text self-attention layers over the projected words, so
+    what the neck reads depends on word order ("from red to blue" is not "from blue to red")."""
+
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, layers: int, max_tokens: int, dropout: float):
+        super().__init__()
+        self.position = nn.Parameter(torch.randn(max_tokens, d_model) * 0.02)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(d_model, heads, ffn_dim, dropout, batch_first=True) for _ in range(layers)
+        )
+
+    def forward(self, words: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
+        words = words + self.position[: words.shape[1]]
+        for layer in self.layers:
+            words = layer(words, src_key_padding_mask=padding)
+        return words
+
+
 class VisionLanguageNeck(nn.Module):
-    def __init__(self, text_dim: int, d_model: int, heads: int, ffn_dim: int, layers: int, levels: int, dropout: float):
+    def __init__(
+        self,
+        text_dim: int,
+        d_model: int,
+        heads: int,
+        ffn_dim: int,
+        layers: int,
+        levels: int,
+        dropout: float,
+        text_layers: int = 0,
+        max_text_tokens: int = 40,
+        position_in_values: bool = False,
+    ):
         super().__init__()
         self.d_model = d_model
         self.text_projection = nn.Sequential(nn.Linear(text_dim, d_model), nn.LayerNorm(d_model))
+        self.word_order = (
+            WordOrder(d_model, heads, ffn_dim, text_layers, max_text_tokens, dropout) if text_layers else None
+        )
         self.level_embedding = nn.Parameter(torch.randn(levels, d_model) * 0.02)
-        self.layers = nn.ModuleList(BidirectionalFusionLayer(d_model, heads, ffn_dim, dropout) for _ in range(layers))
+        self.layers = nn.ModuleList(
+            BidirectionalFusionLayer(d_model, heads, ffn_dim, dropout, position_in_values) for _ in range(layers)
+        )
 
     def tokens(self, maps: list[torch.Tensor]) -> VisualTokens:
         """Flatten (P, d, h, w) maps into (P, N, d) tokens with their encodings."""
@@ -82,6 +119,8 @@ class VisionLanguageNeck(nn.Module):
         image = visual.features.index_select(0, pair_index)
         words = self.text_projection(text.tokens)
         padding = ~text.mask
+        if self.word_order is not None:
+            words = self.word_order(words, padding)
         for layer in self.layers:
             image, words = layer(image, visual.position, words, padding)
         return image, words

@@ -68,27 +68,84 @@ class VisualEncoder(nn.Module):
             self.backbone.eval()  # frozen: no dropout / drop-path in the backbone either
         return self
 
-    def _siamese(self, image_a: torch.Tensor, image_b: torch.Tensor) -> tuple[list, list]:
-        pairs = image_a.shape[0]
-        x = torch.cat((image_a, image_b))
-        outputs_a, outputs_b = [], []
+    @property
+    def frozen_stages(self) -> int:
+        """How many leading backbone stages no trained parameter reaches: their outputs depend on the
+        images alone and may be computed once and reused (`frozen_features`). With DEMs, the stages
+        up to and including the first DEM's stage (the DEM itself acts on that stage's output)."""
+        if self.config.train_backbone or self.config.fusion == "early":
+            return 0
+        if self.dems:
+            return min(int(i) for i in self.dems) + 1
+        return len(self.backbone.stages)
+
+    def _backbone_input(self, image_a: torch.Tensor, image_b: torch.Tensor) -> torch.Tensor:
+        fusion = self.config.fusion
+        if fusion in ("siamese", "late"):
+            return torch.cat((image_a, image_b))  # one shared-weight pass over [A; B]
+        if fusion == "early":
+            return torch.cat((image_a, image_b), dim=1)
+        if fusion == "single":
+            return image_b
+        return torch.cat((image_a, image_b), dim=3)  # canvas: A on the left, B on the right
+
+    @property
+    def rows_per_pair(self) -> int:
+        """Rows of the backbone's batch per pair: 2 ([A; B]) for siamese and late fusion, else 1."""
+        return 2 if self.config.fusion in ("siamese", "late") else 1
+
+    def frozen_features(self, image_a: torch.Tensor, image_b: torch.Tensor) -> dict[int, torch.Tensor]:
+        """The outputs of the frozen stages that the rest of the forward reads: the last frozen
+        stage's and those of the neck's levels among them. Rows as the backbone's batch: for
+        siamese and late fusion all A images, then all B images."""
+        image_a = image_a.contiguous(memory_format=torch.channels_last)
+        image_b = image_b.contiguous(memory_format=torch.channels_last)
+        x = self._backbone_input(image_a, image_b)
+        count = self.frozen_stages
+        keep = {count - 1} | {i for i in self.levels if i < count}
+        outputs = {}
+        for i in range(count):
+            x = self.backbone.stages[i](x)
+            if i in keep:
+                outputs[i] = x
+        return outputs
+
+    def _run_stages(self, x: torch.Tensor, frozen: dict[int, torch.Tensor], pairs: int) -> tuple[dict, dict]:
+        """Every stage's output per side (A, B), the frozen ones taken from `frozen`, with the DEMs."""
+        count = self.frozen_stages
+        outputs_a, outputs_b = {}, {}
         for i, stage in enumerate(self.backbone.stages):
-            x = stage(x)
+            if i < count:
+                if i not in frozen:
+                    continue
+                x = frozen[i]
+            else:
+                x = stage(x)
             fa, fb = x[:pairs], x[pairs:]
             if str(i) in self.dems:
                 fa, fb = self.dems[str(i)](fa, fb)
                 x = torch.cat((fa, fb))
-            outputs_a.append(fa)
-            outputs_b.append(fb)
+            outputs_a[i], outputs_b[i] = fa, fb
         return outputs_a, outputs_b
 
-    def forward(self, image_a: torch.Tensor, image_b: torch.Tensor) -> list[torch.Tensor]:
-        """(P, 3, S, S) A and B (normalised) -> one (P, d_model, h, w) map per neck stride."""
+    def forward(
+        self, image_a: torch.Tensor, image_b: torch.Tensor, frozen: dict[int, torch.Tensor] | None = None
+    ) -> list[torch.Tensor]:
+        """(P, 3, S, S) A and B (normalised) -> one (P, d_model, h, w) map per neck stride.
+        `frozen`: this batch's `frozen_features`, when the caller has them (a cache); the
+        result is the same to the bit as computing them here."""
         fusion = self.config.fusion
-        image_a = image_a.contiguous(memory_format=torch.channels_last)
-        image_b = image_b.contiguous(memory_format=torch.channels_last)
+        pairs = image_a.shape[0]
+        if frozen is None:
+            frozen = self.frozen_features(image_a, image_b)
+        x = None
+        if self.frozen_stages == 0:
+            x = self._backbone_input(
+                image_a.contiguous(memory_format=torch.channels_last),
+                image_b.contiguous(memory_format=torch.channels_last),
+            )
         if fusion in ("siamese", "late"):
-            features_a, features_b = self._siamese(image_a, image_b)
+            features_a, features_b = self._run_stages(x, frozen, pairs)
             levels = []
             for j, i in enumerate(self.levels):
                 if fusion == "late":
@@ -100,10 +157,6 @@ class VisualEncoder(nn.Module):
                     inputs = torch.cat((inputs, difference, difference.abs()), dim=1)
                 levels.append(self.project[j](inputs))
             return levels
-        if fusion == "early":
-            features = self.backbone(torch.cat((image_a, image_b), dim=1))
-        elif fusion == "single":
-            features = self.backbone(image_b)
-        else:  # canvas: A on the left, B on the right
-            features = self.backbone(torch.cat((image_a, image_b), dim=3))
+        # early, single, canvas: one image batch through the backbone (no DEM).
+        features, _ = self._run_stages(x, frozen, x.shape[0] if x is not None else pairs)
         return [self.project[j](features[i]) for j, i in enumerate(self.levels)]

@@ -10,7 +10,7 @@ edit type; the first `reference_queries` are also scored alone, a quick reproduc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +19,9 @@ import torch
 from torch import nn
 from torchvision.ops import box_iou
 
+from difftracker.change_heads import build_vocabulary, encode_labels
 from difftracker.config import VARIANTS, DiffTrackerConfig, DiffTrackerConfigError, variant_config
+from difftracker.feature_cache import CACHE_MODES, FrozenFeatureCache, cache_pays
 from difftracker.inference import ground_queries
 from difftracker.losses import GroundingTargets, LossWeights, grounding_loss
 from difftracker.matcher import MatchCosts
@@ -43,6 +45,12 @@ class DiffTrackerOptions:
     max_val_pairs: int | None = None
     reference_queries: int = 48
     loader_threads: int = 2
+    change_heads: bool = False
+    """Dense change heads on the image tokens (difftracker/change_heads.py): their labels and classes
+    are read from the training pairs and stored in the model config."""
+    feature_cache: str | bool = "auto"
+    """Keep the frozen backbone stages' outputs per training pair (difftracker/feature_cache.py):
+    auto (when every stage the neck reads is frozen), on (whenever a stage is frozen), off."""
     text_cache: str | None = None
     """A .safetensors file of the frozen text encoder's features per query: read when present,
     written (with any query it lacks) otherwise, so repeated runs skip the encoder."""
@@ -55,6 +63,8 @@ class DiffTrackerBatch:
     text: TextFeatures | list[str]
     pair_index: torch.Tensor
     targets: GroundingTargets
+    pairs: list[int] = field(default_factory=list)
+    """The batch's training pair numbers (the feature cache's keys)."""
 
 
 class DiffTrackerTask(TrainingTask):
@@ -69,12 +79,25 @@ class DiffTrackerTask(TrainingTask):
             loss = dict(self.opts.loss)
             matching = MatchCosts(**loss.pop("matching", {}))
             self.loss_weights = LossWeights(**loss, matching=matching)
+            mode = {True: "on", False: "off"}.get(self.opts.feature_cache, self.opts.feature_cache)  # YAML on/off
+            if mode not in CACHE_MODES:
+                raise DiffTrackerConfigError(f"feature_cache must be one of {CACHE_MODES}, got {mode!r}")
+            self.feature_cache_mode = mode
         except (TypeError, DiffTrackerConfigError) as exc:
             raise TrainConfigError(f"{self.name} task_options: {exc}") from exc
+        self.feature_cache: FrozenFeatureCache | None = None
 
     def prepare(self) -> None:
         self.train_pairs = grounding_pairs(self.dataset, "train")[: self.opts.max_train_pairs]
         self.val_pairs = grounding_pairs(self.dataset, "val")[: self.opts.max_val_pairs]
+        if self.opts.change_heads:
+            vocabulary = build_vocabulary(labels for pair in self.train_pairs for labels in pair.labels)
+            if not vocabulary:
+                raise TrainConfigError(
+                    f"{self.name}: change_heads needs differences labelled with an edit type or attributes "
+                    f"(target_before / target_after); the train split of {self.dataset} has none"
+                )
+            self.config = replace(self.config, change_heads=vocabulary)
         size = self.config.image_size
         self.train_images = load_pair_images(self.dataset, self.train_pairs, size, self.opts.loader_threads)
         self._val_images: dict[int, np.ndarray] = {}
@@ -121,7 +144,7 @@ class DiffTrackerTask(TrainingTask):
     def train_batch(self, indices: Sequence[int], epoch: int, device: torch.device) -> DiffTrackerBatch:
         indices = [int(i) for i in indices]
         images = torch.from_numpy(self.train_images[indices]).to(device)
-        queries, pair_index, boxes, referred = [], [], [], []
+        queries, pair_index, boxes, referred, boxes_per_pair, labels_per_pair = [], [], [], [], [], []
         for position, index in enumerate(indices):
             pair = self.train_pairs[index]
             pair_boxes = torch.tensor(pair.boxes, dtype=torch.float32)
@@ -134,6 +157,10 @@ class DiffTrackerTask(TrainingTask):
                 ),
                 dim=-1,
             ).to(device)
+            boxes_per_pair.append(cxcywh)
+            if self.config.change_heads:
+                codes = [encode_labels(labels, self.config.change_heads) for labels in pair.labels]
+                labels_per_pair.append(torch.tensor(codes, dtype=torch.long, device=device))
             for query in pair.queries:
                 queries.append(query.query)
                 pair_index.append(position)
@@ -142,8 +169,11 @@ class DiffTrackerTask(TrainingTask):
         text = self._text(queries)
         if isinstance(text, TextFeatures):
             text = text.to(device)
+        targets = GroundingTargets(
+            boxes, referred, boxes_per_pair, labels_per_pair if self.config.change_heads else None
+        )
         return DiffTrackerBatch(
-            images[:, 0], images[:, 1], text, torch.tensor(pair_index, device=device), GroundingTargets(boxes, referred)
+            images[:, 0], images[:, 1], text, torch.tensor(pair_index, device=device), targets, indices
         )
 
     def loss(self, model: nn.Module, batch: DiffTrackerBatch) -> torch.Tensor:
@@ -151,9 +181,23 @@ class DiffTrackerTask(TrainingTask):
         if isinstance(text, list):
             encoder = model.module.text_encoder if hasattr(model, "module") else model.text_encoder
             text = encoder(text)
-        output = model(batch.images_a, batch.images_b, text, batch.pair_index)
+        output = model(batch.images_a, batch.images_b, text, batch.pair_index, frozen=self._frozen(model, batch))
         total, self.last_loss_parts = grounding_loss(output, batch.targets, self.loss_weights)
+        if self.feature_cache is not None:  # logged beside the loss parts: how much the cache holds
+            self.last_loss_parts["feature_cache_megabytes"] = self.feature_cache.nbytes / 2**20
         return total
+
+    def _frozen(self, model: nn.Module, batch: DiffTrackerBatch) -> dict[int, torch.Tensor] | None:
+        """The batch's cached frozen features, or None to compute them in the forward."""
+        inner = model.module if hasattr(model, "module") else model
+        visual = inner.visual
+        if self.feature_cache_mode == "off" or visual.frozen_stages == 0:
+            return None
+        if self.feature_cache_mode == "auto" and not cache_pays(visual.frozen_stages, visual.levels):
+            return None
+        if self.feature_cache is None:
+            self.feature_cache = FrozenFeatureCache(visual.rows_per_pair)
+        return self.feature_cache.features(inner, batch.pairs, batch.images_a, batch.images_b)
 
     def _val_pair_images(self, index: int) -> np.ndarray:
         if index not in self._val_images:

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from difftracker.change_heads import difference_labels
 from harness.data.images import load_pair, resolve_dataset_path
 from harness.data.manifest import read_manifest
+from harness.data.schema import UNKNOWN_EDIT_TYPE
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class GroundingPair:
     boxes: tuple[tuple[float, float, float, float], ...]
     """Every difference of the pair named by some query: xyxy normalised to B's width and height."""
     queries: tuple[GroundingQuery, ...]
+    labels: tuple[dict[str, str], ...] = ()
+    """Per box: what changed there (edit type, attributes before and after; see
+    difftracker/change_heads.py), as far as the manifest records it."""
 
 
 def grounding_pairs(root: Path, split: str) -> list[GroundingPair]:
@@ -40,7 +45,7 @@ def grounding_pairs(root: Path, split: str) -> list[GroundingPair]:
         if sample.split != split:
             continue
         entry = grouped.setdefault(
-            sample.pair_id, {"a": sample.image_a, "b": sample.image_b, "boxes": [], "queries": []}
+            sample.pair_id, {"a": sample.image_a, "b": sample.image_b, "boxes": [], "labels": [], "queries": []}
         )
         if "size" not in entry:
             entry["size"] = (sample.width, sample.height)
@@ -52,10 +57,21 @@ def grounding_pairs(root: Path, split: str) -> list[GroundingPair]:
         box = (x0 / width, y0 / height, x1 / width, y1 / height)
         if box not in entry["boxes"]:
             entry["boxes"].append(box)
+            entry["labels"].append(_labels(sample))
         entry["queries"].append(GroundingQuery(sample.id, sample.query, entry["boxes"].index(box), sample.edit_type))
     return [
-        GroundingPair(pair_id, e["a"], e["b"], tuple(e["boxes"]), tuple(e["queries"])) for pair_id, e in grouped.items()
+        GroundingPair(pair_id, e["a"], e["b"], tuple(e["boxes"]), tuple(e["queries"]), tuple(e["labels"]))
+        for pair_id, e in grouped.items()
     ]
+
+
+def _labels(sample) -> dict[str, str]:
+    """What changed at the sample's box: its edit type (unless unknown) and, where the manifest
+    records them (DiffGround-Synth's target_before / target_after), the attributes on each side."""
+    attributes = sample.attributes or {}
+    if "target_before" in attributes or "target_after" in attributes:
+        return difference_labels(sample.edit_type, attributes.get("target_before"), attributes.get("target_after"))
+    return {} if sample.edit_type == UNKNOWN_EDIT_TYPE else {"edit_type": sample.edit_type}
 
 
 def load_pair_images(root: Path, pairs: list[GroundingPair], size: int, threads: int = 2) -> np.ndarray:

@@ -111,13 +111,14 @@ def test_siamese_neck_input_carries_b_and_the_signed_difference(tiny_text_encode
     with torch.no_grad():
         model.encode_pairs(a, b)
         stage = model.visual.levels[0]
-        features_a, features_b = model.visual._siamese(model.normalise(a), model.normalise(b))
+        both = torch.cat((model.normalise(a), model.normalise(b))).contiguous(memory_format=torch.channels_last)
+        features_a, features_b = model.visual.backbone(both)[stage].chunk(2)  # no DEM: the plain backbone
     f_b, difference, magnitude = seen[0].chunk(3, dim=1)
-    torch.testing.assert_close(f_b, features_b[stage])
-    torch.testing.assert_close(f_b - difference, features_a[stage])
+    torch.testing.assert_close(f_b, features_b)
+    torch.testing.assert_close(f_b - difference, features_a)
     torch.testing.assert_close(magnitude, difference.abs())
     b_only = DiffTracker(tiny_config(tiny_text_encoder, "difftracker-nodem", difference_map=False))
-    assert b_only.visual.project[0][0].in_channels == features_b[stage].shape[1]
+    assert b_only.visual.project[0][0].in_channels == features_b.shape[1]
 
 
 def test_bad_flags_are_refused(tiny_text_encoder: Path) -> None:
