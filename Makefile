@@ -33,8 +33,11 @@ demo: install
 	@echo "Leaderboard: leaderboards/leaderboard.md"
 
 # pytest exits 5 when it collected no tests: that is a broken suite, not a pass.
+# One OpenMP thread per process: the suite's models are tiny and many tests start subprocesses (DDP,
+# loader workers, CLI runs), so more threads only oversubscribe the cores (on 2 cores the suite took
+# 876 s with torch's default threads and 382 s with one, on 2026-11/12 checkouts).
 test: install-dev
-	@$(PY) -m pytest -q -rs; rc=$$?; \
+	@OMP_NUM_THREADS=1 $(PY) -m pytest -q -rs; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; fi; exit $$rc
 
 # The optional mmdet-gdino-* adapters: mmcv 2.1.0 built from source with its compiled ops (about 35 min on

@@ -36,13 +36,21 @@ class DiffTrackerAdapter(Adapter):
         super().__init__(**options)
         if int(self.options["max_boxes"]) < 1:
             raise ValueError(f"{self.name}: max_boxes must be >= 1, got {self.options['max_boxes']!r}")
+        from difftracker.ranking import RANKINGS
+
+        if self.options["ranking"] not in ("checkpoint", *RANKINGS):
+            raise ValueError(
+                f"{self.name}: ranking must be checkpoint or one of {RANKINGS}, got {self.options['ranking']!r}"
+            )
         self.model = None
         # A pair's 2-4 queries share its image tokens: keep the last few pairs' encodings.
         self._recent: OrderedDict[str, Any] = OrderedDict()
 
     @classmethod
     def default_options(cls) -> dict[str, Any]:
-        return {"weights": f"{cls.variant}-synth.safetensors", "max_boxes": 16}
+        # ranking: how the final boxes are ordered (difftracker/ranking.py); "checkpoint" keeps the
+        # one the checkpoint was trained and validated with.
+        return {"weights": f"{cls.variant}-synth.safetensors", "max_boxes": 16, "ranking": "checkpoint"}
 
     @property
     def weights_path(self) -> Path:
@@ -95,6 +103,7 @@ class DiffTrackerAdapter(Adapter):
         self.model = model.to(device).eval()
         self.text_encoder = model.make_text_encoder().to(device).eval()
         self.image_size = config.image_size
+        self._ranking = None if self.options["ranking"] == "checkpoint" else str(self.options["ranking"])
         self._training_data = provenance_training_data(weights)
 
     def training_data(self) -> dict[str, Any] | None:
@@ -135,7 +144,9 @@ class DiffTrackerAdapter(Adapter):
         predictions = []
         for pair in batch:  # one query at a time: no answer depends on the batch
             with torch.no_grad():
-                result = ground_text(self.model, self._pair_tokens(pair), self.text_encoder([pair.query]))
+                result = ground_text(
+                    self.model, self._pair_tokens(pair), self.text_encoder([pair.query]), self._ranking
+                )
             width, height = pair.size
             boxes = result.boxes.numpy() * [width, height, width, height]
             keep = int(self.options["max_boxes"])

@@ -29,6 +29,7 @@ from torchvision.ops import box_iou  # noqa: E402
 
 from difftracker.box_ops import cxcywh_to_xyxy  # noqa: E402
 from difftracker.inference import encode_pair  # noqa: E402
+from difftracker.ranking import token_means_in_boxes  # noqa: E402
 from harness.training.grounding_pairs import grounding_pairs, load_pair_images  # noqa: E402
 from idg_adapters.registry import create_adapter  # noqa: E402
 
@@ -37,16 +38,15 @@ RANKINGS = ("decoder", "tokens-mean", "tokens-max", "decoder*tokens-mean", "deco
 
 def token_scores_in_boxes(boxes: torch.Tensor, centres: torch.Tensor, token_probs: torch.Tensor) -> torch.Tensor:
     """(K, 2) mean and max token referring probability over the tokens whose centre is inside each box."""
+    mean = token_means_in_boxes(boxes[None], centres, token_probs[None])[0]
     inside = (
         (centres[None, :, 0] >= boxes[:, None, 0])
         & (centres[None, :, 0] <= boxes[:, None, 2])
         & (centres[None, :, 1] >= boxes[:, None, 1])
         & (centres[None, :, 1] <= boxes[:, None, 3])
-    ).float()
-    count = inside.sum(1)
-    mean = (inside * token_probs[None]).sum(1) / count.clamp(min=1)
-    best = torch.where(inside.bool(), token_probs[None].expand_as(inside), torch.zeros_like(inside)).amax(1)
-    return torch.stack([torch.where(count > 0, mean, torch.zeros_like(mean)), best], dim=1)
+    )
+    best = torch.where(inside, token_probs[None].expand(inside.shape), torch.zeros_like(token_probs[None])).amax(1)
+    return torch.stack([mean, best], dim=1)
 
 
 def main() -> None:

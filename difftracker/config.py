@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from difftracker.change_heads import normalise_vocabulary
+from difftracker.ranking import RANKINGS
 
 FUSIONS = ("siamese", "late", "early", "single", "canvas")
 DEM_MODES = ("full", "diff-only", "none")
@@ -17,7 +18,7 @@ DEM_STAGES = ("all", "last")
 BACKBONES = ("efficientnet_lite0", "resnet50", "swin_t")
 
 
-V2_DEFAULTS: dict[str, Any] = {"text_layers": 0, "position_in_values": False, "change_heads": ()}
+V2_DEFAULTS: dict[str, Any] = {"text_layers": 0, "position_in_values": False, "change_heads": (), "ranking": "decoder"}
 """Options added after the first checkpoints, with the values that keep the first design."""
 
 
@@ -66,13 +67,22 @@ class DiffTrackerConfig:
     """Attention values carry the image tokens' positions too (in the neck and the decoder), and
     the decoder's referring score sees its box geometry: "the change on the left" can then reach
     the content stream, not only the attention weights."""
+    ranking: str = "decoder"
+    """How the final boxes are ordered (difftracker/ranking.py): decoder (the decoder's referring
+    score, the paper's design), tokens (the dense token head's mean inside each box), decoder*tokens."""
     change_heads: tuple = ()
     """Labels of what changed, each with its classes ((name, (class, ...)), ...), for the dense
     change heads (difftracker/change_heads.py) on the image tokens; () for none. Training fills it
     from the data when the recipe asks for the heads."""
 
     def __post_init__(self) -> None:
-        choices = {"fusion": FUSIONS, "dem": DEM_MODES, "dem_stages": DEM_STAGES, "backbone": BACKBONES}
+        choices = {
+            "fusion": FUSIONS,
+            "dem": DEM_MODES,
+            "dem_stages": DEM_STAGES,
+            "backbone": BACKBONES,
+            "ranking": RANKINGS,
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise DiffTrackerConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -28,11 +28,14 @@ def encode_pair(model: DiffTracker, pair: np.ndarray, device: torch.device | str
 
 
 @torch.no_grad()
-def ground_text(model: DiffTracker, visual: VisualTokens, text: TextFeatures) -> GroundingResult:
-    """Ranked boxes (K, 4) xyxy normalised to B and scores (K,) for one encoded query about one pair."""
+def ground_text(
+    model: DiffTracker, visual: VisualTokens, text: TextFeatures, ranking: str | None = None
+) -> GroundingResult:
+    """Ranked boxes (K, 4) xyxy normalised to B and scores (K,) for one encoded query about one pair
+    (`ranking`: difftracker/ranking.py; None: the model config's)."""
     device = visual.features.device
     output = model.decode(visual, torch.zeros(1, dtype=torch.long, device=device), text.to(device))
-    grounded = model.ground(output)
+    grounded = model.ground(output, ranking)
     return GroundingResult(grounded.boxes[0].float().cpu(), grounded.scores[0].float().cpu())
 
 

@@ -13,6 +13,7 @@ from difftracker.change_heads import ChangeHeads
 from difftracker.config import DiffTrackerConfig
 from difftracker.decoder import BoxDecoder, DecoderOutput
 from difftracker.neck import VisionLanguageNeck, VisualTokens
+from difftracker.ranking import ranking_scores
 from difftracker.text_encoder import TextEncoder, TextFeatures, text_encoder_dim
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -135,10 +136,16 @@ class DiffTracker(nn.Module):
             output.change_logits = self.change_heads(visual.features)
         return output
 
-    @staticmethod
-    def ground(output: DecoderOutput) -> GroundingResult:
-        """The last decoder layer's boxes ranked by referring score."""
-        scores = torch.sigmoid(output.referring_logits[-1])
+    def ground(self, output: DecoderOutput, ranking: str | None = None) -> GroundingResult:
+        """The last decoder layer's boxes, best first by `ranking` (difftracker/ranking.py; default:
+        the config's)."""
         boxes = cxcywh_to_xyxy(output.boxes[-1]).clamp(0.0, 1.0)
+        scores = ranking_scores(
+            ranking or self.config.ranking,
+            boxes,
+            output.referring_logits[-1],
+            output.token_centres,
+            output.token_referring_logits,
+        )
         order = scores.argsort(dim=1, descending=True, stable=True)
         return GroundingResult(boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4)), scores.gather(1, order))

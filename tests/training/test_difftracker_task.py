@@ -99,7 +99,7 @@ def test_two_process_ddp_training(tiny_synth: Path, tiny_text_encoder: Path, tmp
     assert 0.0 <= provenance["val"]["acc50"] <= 1.0 and provenance["val"]["queries"] > 0
 
 
-@pytest.mark.parametrize("recipe", ["synth-cpu.yaml", "paper.yaml"])
+@pytest.mark.parametrize("recipe", sorted(p.name for p in (REPO / "difftracker" / "configs").glob("*.yaml")))
 def test_bundled_recipes_are_valid_for_every_variant(recipe: str) -> None:
     from difftracker.config import VARIANTS
     from harness.training.config import load_train_config

@@ -1,0 +1,64 @@
+"""The rankings of DiffTracker's final boxes: the token mean inside a box by hand, the model's
+ground() under each ranking, and the adapter option that picks one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from difftracker.decoder import DecoderOutput
+from difftracker.model import DiffTracker
+from difftracker.ranking import RANKINGS, ranking_scores, token_means_in_boxes
+from tests.difftracker.conftest import tiny_config
+
+
+def test_token_mean_inside_each_box() -> None:
+    centres = torch.tensor([[0.1, 0.1], [0.2, 0.2], [0.8, 0.8]])
+    probs = torch.tensor([[0.2, 0.6, 0.9]])
+    boxes = torch.tensor([[[0.0, 0.0, 0.3, 0.3], [0.7, 0.7, 0.9, 0.9], [0.4, 0.4, 0.5, 0.5]]])  # xyxy
+    means = token_means_in_boxes(boxes, centres, probs)
+    assert torch.allclose(means, torch.tensor([[0.4, 0.9, 0.0]]))  # the empty box scores 0
+
+
+def _output() -> DecoderOutput:
+    """One query, three final boxes: the decoder prefers box 0, the token head box 1."""
+    boxes = torch.tensor([[0.15, 0.15, 0.3, 0.3], [0.8, 0.8, 0.2, 0.2], [0.5, 0.5, 0.1, 0.1]])  # cxcywh
+    centres = torch.tensor([[0.1, 0.1], [0.2, 0.2], [0.8, 0.8]])
+    return DecoderOutput(
+        boxes=boxes[None, None],
+        difference_logits=torch.zeros(1, 1, 3),
+        referring_logits=torch.tensor([[[2.0, 0.0, -1.0]]]),
+        token_boxes=torch.zeros(1, 3, 4),
+        token_difference_logits=torch.zeros(1, 3),
+        token_referring_logits=torch.logit(torch.tensor([[0.2, 0.3, 0.95]])),
+        token_centres=centres,
+    )
+
+
+def test_ground_orders_boxes_by_the_chosen_ranking(tiny_text_encoder: Path) -> None:
+    model = DiffTracker(tiny_config(tiny_text_encoder))
+    assert model.config.ranking == "decoder"
+    by_decoder = model.ground(_output())
+    by_tokens = model.ground(_output(), "tokens")
+    assert torch.allclose(by_decoder.boxes[0, 0], torch.tensor([0.0, 0.0, 0.3, 0.3]))
+    assert torch.allclose(by_tokens.boxes[0, 0], torch.tensor([0.7, 0.7, 0.9, 0.9]))
+    assert torch.allclose(by_tokens.scores[0], torch.tensor([0.95, 0.25, 0.0]))
+    product = model.ground(_output(), "decoder*tokens")  # 0.881 * 0.25 = 0.22 vs 0.5 * 0.95 = 0.475
+    assert torch.allclose(product.boxes[0, 0], torch.tensor([0.7, 0.7, 0.9, 0.9]))
+    configured = DiffTracker(tiny_config(tiny_text_encoder, ranking="tokens"))
+    assert torch.equal(configured.ground(_output()).boxes, by_tokens.boxes)
+    with pytest.raises(ValueError, match="ranking must be one of"):
+        ranking_scores("best", torch.zeros(1, 1, 4), torch.zeros(1, 1), torch.zeros(1, 2), torch.zeros(1, 1))
+    assert set(RANKINGS) == {"decoder", "tokens", "decoder*tokens"}
+
+
+def test_the_adapter_option_picks_a_ranking() -> None:
+    from idg_adapters.registry import create_adapter
+
+    with pytest.raises(ValueError, match="ranking must be checkpoint or one of"):
+        create_adapter("difftracker", ranking="best")
+    adapter = create_adapter("difftracker", ranking="tokens")
+    adapter.load("cpu")
+    assert adapter._ranking == "tokens"
