@@ -23,8 +23,9 @@ CONTROLS = FAMILY[1:]
 QUERIES = ("the object that appeared", "what was swapped for something red and plain", "the change in the upper left")
 
 
-def throughput(size: int, pairs: int = 12) -> dict:
-    """Pairs and queries per second of the committed difftracker run at `size` px (3 queries per pair)."""
+def throughput(size: int, pairs: int = 12, threads: int = 1) -> dict:
+    """Pairs and queries per second of the committed difftracker run at `size` px (3 queries per pair),
+    with `threads` torch threads on CPU."""
     import numpy as np
     import torch
 
@@ -36,7 +37,7 @@ def throughput(size: int, pairs: int = 12) -> dict:
     provenance = json.loads((CHECKPOINT_DIR / "difftracker-synth.json").read_text())
     config = DiffTrackerConfig.from_dict({**provenance["model"]["config"], "image_size": size})
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    torch.set_num_threads(1 if device == "cpu" else torch.get_num_threads())
+    torch.set_num_threads(threads if device == "cpu" else torch.get_num_threads())
     model = DiffTracker(config)
     model.load_trained_state_dict(
         {k: v.float() for k, v in load_state_dict(CHECKPOINT_DIR / "difftracker-synth.safetensors").items()}
@@ -155,9 +156,10 @@ def target_summary() -> tuple[str, bool, str]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU (the table rows use 1)")
     args = parser.parse_args()
     if args.size:
-        print(json.dumps(throughput(args.size)))
+        print(json.dumps(throughput(args.size, threads=args.threads)))
     else:
         print(
             json.dumps(
