@@ -33,6 +33,10 @@ class LossWeights:
     one-to-one target). > 0: every slot whose box has at least this IoU with the referred box is a
     positive too, so the near-duplicates of the right answer are not trained as negatives (the
     difference score keeps the one-to-one target)."""
+    referring_per_positive: bool = False
+    """False: the referring focal loss is summed and divided by the number of queries. True: divided
+    by the number of referring positives, so extra positives (`referring_positive_iou`) do not
+    raise the term's weight; with one positive per query the two agree."""
     change: float = 1.0
     """Weight of the dense change heads' cross-entropy (difftracker/change_heads.py), when the model
     has them; relative to a decoder layer's terms, like `tokens`."""
@@ -90,7 +94,8 @@ def _layer_loss(
     }
     if referring_logits is not None:
         referring_target = referring_targets(boxes, matches, targets, weights.referring_positive_iou)
-        losses["referring"] = sigmoid_focal_loss(referring_logits, referring_target, reduction="sum") / len(matches)
+        norm = max(float(referring_target.sum()), 1.0) if weights.referring_per_positive else len(matches)
+        losses["referring"] = sigmoid_focal_loss(referring_logits, referring_target, reduction="sum") / norm
     return losses
 
 

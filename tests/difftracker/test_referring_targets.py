@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torchvision.ops import box_iou
 
@@ -77,3 +78,15 @@ def test_gradient_reaches_duplicates_as_positives() -> None:
     assert grads[0.0][1] > 0  # a negative: gradient descent lowers its logit
     assert grads[0.5][1] < 0  # a positive: gradient descent raises it
     assert grads[0.5][2] > 0 and grads[0.5][3] > 0  # the other difference and the empty box stay negatives
+
+
+def test_per_positive_normalisation_divides_by_the_positives() -> None:
+    """Two positives (the matched slot and its duplicate) on one query: the per-positive term is the
+    per-query term halved; with only the matched slot positive the two agree."""
+    referring = torch.linspace(-1.0, 1.0, 2 * SLOTS.shape[1]).reshape(2, 1, SLOTS.shape[1])
+    parts = {}
+    for iou, per_positive in ((0.5, False), (0.5, True), (0.0, False), (0.0, True)):
+        weights = LossWeights(referring_positive_iou=iou, referring_per_positive=per_positive)
+        parts[iou, per_positive] = grounding_loss(_output(referring.clone()), TARGETS, weights)[1]["referring"]
+    assert parts[0.5, True] == pytest.approx(parts[0.5, False] / 2, rel=1e-6)
+    assert parts[0.0, True] == pytest.approx(parts[0.0, False], rel=1e-6)
