@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,12 +25,27 @@ FAMILY = sorted(VARIANTS)
 
 
 @pytest.fixture(scope="module")
-def first_val_queries(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Pair seeds derive from (seed, split, index): the first val pairs of a short split are those
-    # of the full DiffGround-Synth the checkpoints were validated on.
-    root = tmp_path_factory.mktemp("val") / "synth"
-    generate_dataset(root, SynthConfig(version=1, seed=0, n_train=0, n_val=90, n_test=0))
-    return root
+def first_val_queries(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict], Path]:
+    """The first val pairs of the dataset a checkpoint was trained on, by its provenance.
+
+    Pair seeds derive from (seed, split, index), so the first val pairs of a short split are those
+    of the full dataset the checkpoint was validated on. `dataset.generator` (recorded by
+    scripts/install_checkpoints.py) gives the generator config; checkpoints installed before it
+    was recorded were trained on DiffGround-Synth 1.0.0 with seed 0.
+    """
+    made: dict[str, Path] = {}
+
+    def make(provenance: dict) -> Path:
+        recorded = (provenance["dataset"].get("generator") or {}).get("config", {"version": 1, "seed": 0})
+        fields = {k: v for k, v in recorded.items() if k in SynthConfig.__dataclass_fields__}
+        config = SynthConfig(**fields | {"n_train": 0, "n_val": 90, "n_test": 0, "n_test_novel": 0, "n_test_robust": 0})
+        key = json.dumps(fields, sort_keys=True)
+        if key not in made:
+            made[key] = tmp_path_factory.mktemp("val") / "synth"
+            generate_dataset(made[key], config)
+        return made[key]
+
+    return make
 
 
 def test_committed_checkpoints_are_small_and_have_provenance() -> None:
@@ -47,8 +63,11 @@ def test_committed_checkpoints_are_small_and_have_provenance() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FAMILY)
-def test_committed_checkpoint_reproduces_its_reference_val_score(name: str, first_val_queries: Path) -> None:
+def test_committed_checkpoint_reproduces_its_reference_val_score(
+    name: str, first_val_queries: Callable[[dict], Path]
+) -> None:
     provenance = json.loads((CHECKPOINT_DIR / f"{name}-synth.json").read_text())
+    val_root = first_val_queries(provenance)
     reference = provenance["reference_queries"]
     adapter = create_adapter(name)
     threads = torch.get_num_threads()
@@ -56,8 +75,8 @@ def test_committed_checkpoint_reproduces_its_reference_val_score(name: str, firs
     try:
         adapter.load("cpu")
         hits, ious, seen = 0, [], []
-        for pair in grounding_pairs(first_val_queries, "val"):
-            image_a, image_b = load_pair(first_val_queries, pair.image_a, pair.image_b)
+        for pair in grounding_pairs(val_root, "val"):
+            image_a, image_b = load_pair(val_root, pair.image_a, pair.image_b)
             for query in pair.queries:
                 if len(seen) == len(reference):
                     break

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Install trained DiffTracker-family checkpoints as the committed ones (adapters/checkpoints/).
+
+    scripts/install_checkpoints.py TRAIN_ROOT [--models M ...] [--dest adapters/checkpoints]
+
+For each model, TRAIN_ROOT/<model>/ is what `harness train <model> --output TRAIN_ROOT/<model>`
+wrote (scripts/train_difftracker_family.sh makes one per model). It copies
+
+    export/model.safetensors -> <model>-synth.safetensors
+    export/provenance.json   -> <model>-synth.json
+    log.csv, curve.png       -> <model>-synth-log.csv, <model>-synth-curve.png
+
+and records in the JSON the generator config of the training dataset (`dataset.generator`, from
+its dataset.json, after checking that the dataset on disk still has the recorded fingerprint), so a
+test can regenerate the val pairs the checkpoint was scored on
+(tests/adapters/test_difftracker_adapter.py). Every model is checked before anything is copied:
+a missing or unfinished training installs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+FAMILY = ("difftracker", "difftracker-nodem", "late-fusion", "early-fusion", "concat-canvas", "mdetr-style")
+
+
+class InstallError(RuntimeError):
+    """A training folder that cannot be installed (the message names the file and what is wrong)."""
+
+
+def _dataset_generator(provenance: dict[str, Any], source: Path) -> dict[str, Any]:
+    from harness.data.manifest import dataset_fingerprint
+
+    recorded = provenance.get("dataset") or {}
+    path = Path(recorded.get("path", ""))
+    if not path.is_absolute():
+        path = Path.cwd() / path
+    description = path / "dataset.json"
+    if not description.is_file():
+        raise InstallError(f"{source}: its training dataset {path} has no dataset.json")
+    fingerprint = dataset_fingerprint(path)
+    if fingerprint != recorded.get("fingerprint"):
+        raise InstallError(
+            f"{source}: dataset {path} has fingerprint {fingerprint[:12]}..., the checkpoint was trained on "
+            f"{str(recorded.get('fingerprint'))[:12]}... (regenerate that dataset first)"
+        )
+    generator = json.loads(description.read_text())["generator"]
+    return {"name": generator["name"], "version": generator["version"], "config": generator["config"]}
+
+
+def planned_copies(train_root: Path, model: str) -> tuple[list[tuple[Path, str]], dict[str, Any]]:
+    """The (source, destination name) pairs for one model and its provenance with `dataset.generator`."""
+    folder = train_root / model
+    weights = folder / "export" / "model.safetensors"
+    provenance_file = folder / "export" / "provenance.json"
+    for required in (weights, provenance_file, folder / "log.csv", folder / "curve.png"):
+        if not required.is_file():
+            raise InstallError(f"{required} is missing: has `harness train {model}` finished there?")
+    provenance = json.loads(provenance_file.read_text())
+    variant = (provenance.get("model") or {}).get("variant")
+    if variant != model:
+        raise InstallError(f"{provenance_file}: model.variant is {variant!r}, expected {model!r}")
+    if "val" not in provenance or "reference_acc50" not in provenance["val"]:
+        raise InstallError(f"{provenance_file}: no val score (an export interrupted before scoring?)")
+    provenance["dataset"]["generator"] = _dataset_generator(provenance, provenance_file)
+    copies = [
+        (weights, f"{model}-synth.safetensors"),
+        (folder / "log.csv", f"{model}-synth-log.csv"),
+        (folder / "curve.png", f"{model}-synth-curve.png"),
+    ]
+    return copies, provenance
+
+
+def install(train_root: Path, models: list[str], dest: Path) -> list[str]:
+    """Check every model, then copy them all; returns one summary line per model."""
+    plans = {model: planned_copies(train_root, model) for model in models}
+    lines = []
+    for model, (copies, provenance) in plans.items():
+        for source, name in copies:
+            shutil.copyfile(source, dest / name)
+        (dest / f"{model}-synth.json").write_text(json.dumps(provenance, indent=2, sort_keys=True) + "\n")
+        val = provenance["val"]
+        lines.append(
+            f"{model}: val Acc@0.5 {100 * val['acc50']:.1f} (epoch {provenance.get('epoch')}, "
+            f"{provenance.get('train_seconds', 0) / 60:.1f} min)"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("train_root", type=Path, help="folder with one `harness train --output` folder per model")
+    parser.add_argument("--models", nargs="+", default=list(FAMILY), help="which models (default: all six)")
+    parser.add_argument("--dest", type=Path, default=REPO / "adapters" / "checkpoints")
+    args = parser.parse_args(argv)
+    try:
+        for line in install(args.train_root, args.models, args.dest):
+            print(line)
+    except InstallError as error:
+        print(f"install_checkpoints: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
