@@ -23,20 +23,27 @@ import argparse
 import json
 import shutil
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-FAMILY = ("difftracker", "difftracker-nodem", "late-fusion", "early-fusion", "concat-canvas", "mdetr-style")
+sys.path.insert(0, str(REPO))
 
 
 class InstallError(RuntimeError):
     """A training folder that cannot be installed (the message names the file and what is wrong)."""
 
 
-def _dataset_generator(provenance: dict[str, Any], source: Path) -> dict[str, Any]:
+@cache
+def _fingerprint(dataset: Path) -> str:
+    """Hashes every file of the dataset: once per dataset, however many models trained on it."""
     from harness.data.manifest import dataset_fingerprint
 
+    return dataset_fingerprint(dataset)
+
+
+def _dataset_generator(provenance: dict[str, Any], source: Path) -> dict[str, Any]:
     recorded = provenance.get("dataset") or {}
     path = Path(recorded.get("path", ""))
     if not path.is_absolute():
@@ -44,7 +51,7 @@ def _dataset_generator(provenance: dict[str, Any], source: Path) -> dict[str, An
     description = path / "dataset.json"
     if not description.is_file():
         raise InstallError(f"{source}: its training dataset {path} has no dataset.json")
-    fingerprint = dataset_fingerprint(path)
+    fingerprint = _fingerprint(path.resolve())
     if fingerprint != recorded.get("fingerprint"):
         raise InstallError(
             f"{source}: dataset {path} has fingerprint {fingerprint[:12]}..., the checkpoint was trained on "
@@ -96,7 +103,9 @@ def install(train_root: Path, models: list[str], dest: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("train_root", type=Path, help="folder with one `harness train --output` folder per model")
-    parser.add_argument("--models", nargs="+", default=list(FAMILY), help="which models (default: all six)")
+    from difftracker.config import VARIANTS
+
+    parser.add_argument("--models", nargs="+", default=list(VARIANTS), help="which models (default: all six)")
     parser.add_argument("--dest", type=Path, default=REPO / "adapters" / "checkpoints")
     args = parser.parse_args(argv)
     try:

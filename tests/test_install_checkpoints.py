@@ -3,7 +3,6 @@ training dataset's generator config recorded; nothing is installed when any mode
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -11,16 +10,11 @@ import pytest
 
 from harness.data.manifest import dataset_fingerprint
 from harness.data.synth import SynthConfig, generate_dataset
-
-REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "scripts" / "install_checkpoints.py"
+from tests.script_module import load_script
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("install_checkpoints", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("install_checkpoints")
 
 
 @pytest.fixture(scope="module")
