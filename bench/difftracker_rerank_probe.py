@@ -8,6 +8,7 @@ rankings on a split, paired per query (McNemar exact test on the discordant quer
 reports how often the top box lies on *some* difference and how often on the right one.
 
     .venv/bin/python bench/difftracker_rerank_probe.py --split val --limit-pairs 700
+    .venv/bin/python bench/difftracker_rerank_probe.py --dataset data/synth-val2k --baseline decoder*tokens-mean
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ def main() -> None:
     parser.add_argument("--save-hits", default="", help="write per-query top-1 hits (JSON) for a paired comparison")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
+        "--baseline", default="decoder", choices=RANKINGS, help="the ranking the others are compared with"
+    )
+    parser.add_argument(
         "--against", default="", help="hits JSON of another checkpoint (--save-hits): paired test of the two"
     )
     args = parser.parse_args()
@@ -98,7 +102,7 @@ def main() -> None:
                 right = iou[:, query.referred] >= 0.5
                 for name, score in scores.items():
                     hits[name].append(bool(right[int(score.argmax())]))
-                top = int(decoder.argmax())
+                top = int(scores[args.baseline].argmax())
                 on_some.append(bool((iou[top] >= 0.5).any()))
                 on_right_any.append(bool(right.any()))
     if args.save_hits:
@@ -106,13 +110,13 @@ def main() -> None:
     n = len(hits["decoder"])
     seconds = time.perf_counter() - started
     print(f"{args.model} on {args.split}: {n} queries, {len(pairs)} pairs, {seconds:.0f} s")
-    base = np.array(hits["decoder"])
+    base = np.array(hits[args.baseline])
     print(
         f"top box on some difference: {100 * np.mean(on_some):.1f}%; right box among the final boxes: "
         f"{100 * np.mean(on_right_any):.1f}%; right choice when on some difference: "
         f"{100 * base[np.array(on_some)].mean():.1f}%"
     )
-    print("| ranking | Acc@0.5 | vs decoder | McNemar p |")
+    print(f"| ranking | Acc@0.5 | vs {args.baseline} | McNemar p |")
     print("|---|---|---|---|")
     for name in RANKINGS:
         other = np.array(hits[name])
@@ -123,15 +127,16 @@ def main() -> None:
         )
 
     if args.against:
-        paired_against(np.array(hits["decoder"]), sample_ids, Path(args.against))
+        paired_against(base, args.baseline, sample_ids, Path(args.against))
 
 
-def paired_against(hits: np.ndarray, sample_ids: list[str], other_file: Path) -> None:
-    """This checkpoint's top-1 hits against another's on the same queries: difference and McNemar p."""
+def paired_against(hits: np.ndarray, ranking: str, sample_ids: list[str], other_file: Path) -> None:
+    """This checkpoint's top-1 hits under `ranking` against another's (same ranking, same queries):
+    difference and McNemar p."""
     other = json.loads(other_file.read_text(encoding="utf-8"))
     if other["ids"] != sample_ids:
         raise SystemExit(f"{other_file} holds other queries than this run")
-    theirs = np.array(other["hits"]["decoder"])
+    theirs = np.array(other["hits"][ranking])
     gained, lost = int((hits & ~theirs).sum()), int((theirs & ~hits).sum())
     p = binomtest(gained, gained + lost).pvalue if gained + lost else 1.0
     print(

@@ -24,6 +24,13 @@ def test_shards_partition_the_samples() -> None:
     assert shards[0] == [0, 3, 6, 9]
 
 
+def test_keyed_shards_keep_each_group_on_one_rank() -> None:
+    items = ["a1", "a2", "b1", "c1", "c2", "c3", "d1", "a3"]
+    shards = [DistContext(rank=r, world_size=2).shard(items, key=lambda s: s[0]) for r in range(2)]
+    assert shards == [["a1", "a2", "a3", "c1", "c2", "c3"], ["b1", "d1"]]
+    assert DistContext().shard(items, key=lambda s: s[0]) == items
+
+
 def _harness(args: list[str], processes: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     if processes == 1:

@@ -7,6 +7,7 @@ single-process run never imports torch.distributed.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -35,9 +36,17 @@ class DistContext:
     def is_main(self) -> bool:
         return self.rank == 0
 
-    def shard(self, items: list[T]) -> list[T]:
-        """This rank's share: every world_size-th item, so each rank sees every stratum."""
-        return items[self.rank :: self.world_size]
+    def shard(self, items: list[T], key: Callable[[T], Hashable] | None = None) -> list[T]:
+        """This rank's share: every world_size-th item, so each rank sees every stratum. With `key`,
+        items of equal key stay together and whole groups are dealt in turn (in order of first
+        appearance), so a model that encodes an image pair once for all its queries encodes each pair
+        on one rank only. Alone, a rank keeps the items' order."""
+        if key is None or self.world_size == 1:
+            return items[self.rank :: self.world_size]
+        groups: dict[Hashable, list[T]] = {}
+        for item in items:
+            groups.setdefault(key(item), []).append(item)
+        return [item for i, group in enumerate(groups.values()) if i % self.world_size == self.rank for item in group]
 
     def broadcast(self, value: Any) -> Any:
         """Rank 0's value on every rank."""

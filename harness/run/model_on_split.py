@@ -183,7 +183,7 @@ class ModelOnSplit:
     def execute(self, run_dir: Path, progress: Progress) -> ModelEntry:
         dist, adapter, name, samples = self.dist, self.adapter, self.name, self.samples
         started = time.perf_counter()
-        shard = dist.shard(samples)
+        shard = dist.shard(samples, key=lambda sample: (sample.image_a, sample.image_b))  # a pair's queries together
         out = run_dir / model_dir_name(name)
         file_name = rank_predictions_name(dist.rank) if dist.active else PREDICTIONS_NAME
         predictor = ShardPredictor(
