@@ -3,6 +3,7 @@ from the checkpoints' provenance, and inference throughput / peak memory at 256 
 
     python bench/bench_difftracker.py            # all rows (runs the six models on the test split)
     python bench/bench_difftracker.py --size 512 # one throughput measurement (JSON), as run_all calls it
+    python bench/bench_difftracker.py --size 224 --processes 2  # 2 one-thread processes side by side
 """
 
 from __future__ import annotations
@@ -67,6 +68,27 @@ def throughput(size: int, pairs: int = 12, threads: int = 1) -> dict:
         "queries_per_s": pairs * len(texts) / seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None,
+    }
+
+
+def side_by_side(size: int, processes: int, pairs: int = 60) -> dict:
+    """Summed throughput of `processes` one-thread measurements run at once (as a sharded `harness
+    run` uses the cores: torchrun, one thread per process); `pairs` long enough that the timed
+    windows overlap although the processes finish loading at slightly different times."""
+    command = [sys.executable, __file__, "--size", str(size), "--threads", "1", "--pairs", str(pairs)]
+    running = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO) for _ in range(processes)]
+    results = []
+    for proc in running:
+        out, _ = proc.communicate(timeout=900)
+        if proc.returncode:
+            raise SystemExit(f"a measuring process failed (exit {proc.returncode})")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return {
+        "size": size,
+        "processes": processes,
+        "queries_per_s": sum(r["queries_per_s"] for r in results),
+        "per_process_queries_per_s": [round(r["queries_per_s"], 1) for r in results],
+        "peak_rss_mb_per_process": max(r["peak_rss_mb"] for r in results),
     }
 
 
@@ -157,9 +179,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on CPU (the table rows use 1)")
+    parser.add_argument("--processes", type=int, default=1, help="with --size: this many one-thread processes at once")
+    parser.add_argument(
+        "--pairs", type=int, help="with --size: image pairs timed, 3 queries each (12; 60 side by side)"
+    )
     args = parser.parse_args()
-    if args.size:
-        print(json.dumps(throughput(args.size, threads=args.threads)))
+    if args.size and args.processes > 1:
+        print(json.dumps(side_by_side(args.size, args.processes, args.pairs or 60)))
+    elif args.size:
+        print(json.dumps(throughput(args.size, pairs=args.pairs or 12, threads=args.threads)))
     else:
         print(
             json.dumps(
