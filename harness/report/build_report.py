@@ -12,7 +12,7 @@ from harness.errors import HarnessError
 from harness.files.atomic import write_text_atomic
 from harness.report.comparison import ModelComparison, compare_models, comparison_markdown, format_p
 from harness.report.failure_taxonomy import FAILURE_CLASSES, FAILURE_DESCRIPTIONS, HIT
-from harness.report.gallery import GalleryEntry, write_gallery
+from harness.report.gallery import GalleryEntry, Thumbnailer, write_gallery
 from harness.report.html_leaderboard import render_html_leaderboard
 from harness.report.html_page import Cell, esc, html_table, number_cell
 from harness.report.leaderboard import write_leaderboard
@@ -106,6 +106,7 @@ def write_report(
     gallery_links: dict[str, str] = {}
     gallery_index: dict[str, Path] = {}
     if galleries and dataset is not None:
+        thumbnailer = Thumbnailer(dataset.root)  # one for all galleries: each decodes the same pairs
         for name, results in sample_results.items():
             t0 = time.perf_counter()
             folder = out_dir / GALLERIES / model_dir_name(name)
@@ -122,6 +123,7 @@ def write_report(
                 dataset.root,
                 prediction_labels=[f"{name} (top-1)"],
                 descriptions=FAILURE_DESCRIPTIONS,
+                thumbnailer=thumbnailer,
             )
             gallery_links[name] = f"{GALLERIES}/{model_dir_name(name)}/{INDEX_HTML}"
             seconds[f"gallery {name}"] = time.perf_counter() - t0

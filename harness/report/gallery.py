@@ -61,9 +61,13 @@ class GalleryEntry:
 
 
 class Thumbnailer:
-    """Draws entries' boxes on downscaled A and B; the downscaled pairs are cached per image pair."""
+    """Draws entries' boxes on downscaled A and B; the downscaled pairs are cached per image pair.
 
-    def __init__(self, dataset_root: Path, size: int = THUMB_SIZE, capacity: int = 128) -> None:
+    One Thumbnailer serves every gallery of a report, which visit the same pairs in turn; `capacity`
+    (least recently used out; about 150 KB a pair at 160 px) holds every pair of a typical split, so
+    a report decodes each pair's images once rather than once per gallery."""
+
+    def __init__(self, dataset_root: Path, size: int = THUMB_SIZE, capacity: int = 1024) -> None:
         self.root = Path(dataset_root)
         self.size = size
         self.capacity = capacity
@@ -172,13 +176,15 @@ def write_gallery(
     back_link: str = "../../index.html",
     max_per_section: int = MAX_PER_SECTION,
     per_page: int = PER_PAGE,
+    thumbnailer: Thumbnailer | None = None,
 ) -> Path:
-    """Write out_dir/index.html (sections, counts, page links) and one page per PER_PAGE entries."""
+    """Write out_dir/index.html (sections, counts, page links) and one page per PER_PAGE entries
+    (`thumbnailer`: one shared by several galleries of the same dataset, so they share its cache)."""
     out_dir = Path(out_dir)
     if out_dir.exists():
         shutil.rmtree(out_dir)  # stale pages of an earlier report must not linger
     out_dir.mkdir(parents=True)
-    thumbnailer = Thumbnailer(dataset_root)
+    thumbnailer = thumbnailer or Thumbnailer(dataset_root)
     descriptions = descriptions or {}
     legend = _legend(prediction_labels)
     index_rows = []

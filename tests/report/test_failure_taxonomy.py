@@ -102,3 +102,16 @@ def test_change_masks_decide_unchanged_region(synth_dataset: Path, tmp_path: Pat
     ]
     x, y = empty[0]
     assert not changed.touches(sample.pair_id, (x, y, x + 2, y + 2))
+
+
+def test_change_masks_cache_stays_under_its_byte_bound(synth_dataset: Path, tmp_path: Path) -> None:
+    run = _fake_run(tmp_path, synth_dataset, "m", {})
+    dataset = RunDataset.for_run(run)
+    pair_ids = [p for p, members in dataset.pairs.items() if all(s.mask_b for s in members)]
+    one_mask = ChangedPixels(dataset)._union_mask(pair_ids[0]).nbytes
+    changed = ChangedPixels(dataset, max_cached_bytes=2 * one_mask)
+    for pair_id in pair_ids:
+        changed._union_mask(pair_id)
+        assert changed._cached_bytes <= 2 * one_mask or len(changed._masks) == 1
+    assert 1 <= len(changed._masks) <= 2 and len(pair_ids) > 2
+    assert changed._cached_bytes == sum(m.nbytes for m in changed._masks.values() if m is not None)

@@ -80,3 +80,21 @@ def test_leaderboard_without_dataset_leaves_per_sample_parts_out(xss_run: Loaded
 
 def test_render_with_no_results_still_parses(xss_run: LoadedRun) -> None:
     check_html(render_html_leaderboard([xss_run]))
+
+
+def test_galleries_sharing_a_thumbnailer_decode_each_pair_once(xss_run: LoadedRun, tmp_path: Path, monkeypatch) -> None:
+    from harness.report import gallery
+
+    dataset, results = load_sample_results([xss_run])
+    loads: list[tuple[str, str]] = []
+    real_load_pair = gallery.load_pair
+    monkeypatch.setattr(
+        gallery, "load_pair", lambda root, a, b, cache: loads.append((a, b)) or real_load_pair(root, a, b, cache)
+    )
+    thumbnailer = gallery.Thumbnailer(dataset.root)
+    pairs = set()
+    for name in ("center-prior", "random-box"):
+        sections = failure_gallery_sections(results[name])
+        pairs |= {(e.image_a, e.image_b) for entries in sections.values() for e in entries}
+        write_gallery(tmp_path / name, "t", "", sections, dataset.root, ["m"], thumbnailer=thumbnailer)
+    assert sorted(loads) == sorted(pairs)  # each pair decoded once across both galleries
