@@ -16,13 +16,13 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DIFFTRACKER_CONFIGS = Path(difftracker.__file__).resolve().parent / "configs"
 DEFAULT_CONFIGS = {
     "cd-siamese": CONFIG_DIR / "cd-siamese-synth-cpu.yaml",
-    **{name: DIFFTRACKER_CONFIGS / "synth-cpu.yaml" for name in DIFFTRACKER_FAMILY},
+    **{name: DIFFTRACKER_CONFIGS / "v2.yaml" for name in DIFFTRACKER_FAMILY},  # the quick v2 recipe (6 epochs)
 }
 
 
 TRAIN_EXAMPLES = """examples:
   harness train cd-siamese
-  harness train difftracker --config difftracker/configs/synth-cpu.yaml --threads 2
+  harness train difftracker --config difftracker/configs/v2-10-epochs.yaml --threads 2
   harness train difftracker --output results/train/difftracker --resume
   torchrun --nproc-per-node 2 -m harness train difftracker --device cuda
 """
@@ -38,7 +38,11 @@ def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("model", choices=sorted(TASKS), help="what to train")
-    train.add_argument("--config", type=Path, help="training YAML (default: the model's synth-cpu recipe)")
+    train.add_argument(
+        "--config",
+        type=Path,
+        help="training YAML (default: cd-siamese-synth-cpu.yaml; DiffTracker and its controls: difftracker/configs/v2.yaml)",
+    )
     train.add_argument("--dataset", type=Path, help=f"dataset folder with train/val splits (default {default_dataset})")
     train.add_argument("--output", type=Path, help="output folder (default results/train/<model>)")
     train.add_argument("--resume", action="store_true", help="continue from OUTPUT/last/")
