@@ -121,12 +121,10 @@ class DiffTrackerAdapter(Adapter):
         parts = super().fingerprint_parts()
         if self.weights_path.is_file():
             parts["weights_sha256"] = weights_sha256(self.weights_path)
-            if self.options["ranking"] == "checkpoint":  # the provenance JSON can change it without new weights
-                try:
-                    config = provenance_model_spec(self.weights_path, ("config",), self.variant)["config"]
-                    parts["checkpoint_ranking"] = config.get("ranking", "decoder")
-                except AdapterUnavailable:
-                    pass  # load() reports the missing or broken provenance
+            try:  # the model is built from the provenance's config, which can change without new weights
+                parts["model_config"] = provenance_model_spec(self.weights_path, ("config",), self.variant)["config"]
+            except AdapterUnavailable:
+                pass  # load() reports the missing or broken provenance
         return parts
 
     def _pair_tokens(self, pair: PairInput):

@@ -125,12 +125,10 @@ def install(train_root: Path, models: list[str], dest: Path, ranking: str | None
     if not dest.is_dir():
         raise InstallError(f"destination {dest} is not a folder")
     plans = {model: planned_copies(train_root, model) for model in models}
-    if ranking:
-        for model, (copies, provenance) in plans.items():
-            plans[model] = (
-                copies,
-                rescored_under_ranking(provenance, train_root / model / "export" / "model.safetensors", ranking),
-            )
+    if ranking:  # copies[0] is the exported weights
+        plans = {
+            m: (copies, rescored_under_ranking(prov, copies[0][0], ranking)) for m, (copies, prov) in plans.items()
+        }
     lines = []
     for model, (copies, provenance) in plans.items():
         for source, name in copies:
