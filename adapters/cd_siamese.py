@@ -6,8 +6,6 @@ It ignores the query. Default weights: the small checkpoint trained on DiffGroun
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from idg_adapters.checkpoint_files import (
     weights_sha256,
 )
 from idg_adapters.mask_boxes import mask_to_boxes
+from idg_adapters.recent_pairs import RecentPairs
 from idg_adapters.registry import register
 
 DEFAULT_WEIGHTS = "cd-siamese-synth.safetensors"
@@ -47,7 +46,7 @@ class SiameseChangeDetectorAdapter(Adapter):
         self.model = None
         # A pair has one query per difference and this model ignores the query: remember the last
         # few pairs' maps so the 2-4 queries of a pair cost one forward pass.
-        self._recent: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recent: RecentPairs[np.ndarray] = RecentPairs()  # a pair's queries share its change map
 
     @classmethod
     def default_options(cls) -> dict[str, Any]:
@@ -109,12 +108,9 @@ class SiameseChangeDetectorAdapter(Adapter):
 
         if self.model is None:
             self.load("cpu")
-        key = (_image_digest(pair.image_a), _image_digest(pair.image_b))
-        if key not in self._recent:
-            self._recent[key] = change_probability(self.model, pair.image_a, pair.image_b, self.image_size, self.device)
-            if len(self._recent) > RECENT_PAIRS:
-                self._recent.popitem(last=False)
-        return self._recent[key]
+        return self._recent.get(
+            pair, lambda p: change_probability(self.model, p.image_a, p.image_b, self.image_size, self.device)
+        )
 
     def predict(self, batch: list[PairInput]) -> list[Prediction]:
         # One pair at a time: outputs cannot depend on the batch, and images differ in size.
@@ -126,13 +122,6 @@ class SiameseChangeDetectorAdapter(Adapter):
         boxes, scores = mask_to_boxes(probability, threshold, int(self.options["min_area"]))
         max_boxes = int(self.options["max_boxes"])
         return Prediction(boxes=boxes[:max_boxes], scores=scores[:max_boxes], mask=probability > threshold)
-
-
-RECENT_PAIRS = 8
-
-
-def _image_digest(image) -> str:
-    return hashlib.sha1(f"{image.size}".encode() + image.tobytes()).hexdigest()
 
 
 def _cuda_available() -> bool:

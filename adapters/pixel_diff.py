@@ -14,6 +14,7 @@ from skimage.color import rgb2lab
 from skimage.filters import threshold_otsu
 
 from idg_adapters.base import Adapter, PairInput, Prediction
+from idg_adapters.recent_pairs import RecentPairs
 from idg_adapters.registry import register
 
 DISTANCES = ("rgb-max", "lab")
@@ -108,6 +109,8 @@ class PixelDiffAdapter(Adapter):
         for key in ("min_area", "max_boxes", "opening_radius", "closing_radius"):
             if int(self.options[key]) < 0:
                 raise ValueError(f"pixel-diff: {key} must be >= 0, got {self.options[key]!r}")
+        # The answer depends on the pair alone: a pair's 2-4 queries cost one computation.
+        self._recent: RecentPairs[tuple[np.ndarray, np.ndarray, np.ndarray]] = RecentPairs()
 
     @classmethod
     def default_options(cls) -> dict[str, Any]:
@@ -126,14 +129,18 @@ class PixelDiffAdapter(Adapter):
         return [self.predict_one(pair) for pair in batch]
 
     def predict_one(self, pair: PairInput) -> Prediction:
+        boxes, masses, mask = self._recent.get(pair, self._boxes_and_mask)
+        # The mask is the final binary change decision (what pixel-level change metrics score).
+        prediction = Prediction.ranked(boxes, masses, mask=mask.copy())
+        max_boxes = int(self.options["max_boxes"])
+        prediction.boxes = prediction.boxes[:max_boxes]
+        prediction.scores = prediction.scores[:max_boxes]
+        return prediction
+
+    def _boxes_and_mask(self, pair: PairInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         opts = self.options
         diff = change_map(pair.image_a, pair.image_b, float(opts["blur_sigma"]), opts["distance"])
         mask = diff > change_threshold(diff, float(opts["min_threshold"]))
         mask = clean_mask(mask, int(opts["opening_radius"]), int(opts["closing_radius"]))
         boxes, masses = component_boxes(diff, mask, int(opts["min_area"]), float(opts["edge_fraction"]))
-        # The mask is the final binary change decision (what pixel-level change metrics score).
-        prediction = Prediction.ranked(boxes, masses, mask=mask)
-        max_boxes = int(opts["max_boxes"])
-        prediction.boxes = prediction.boxes[:max_boxes]
-        prediction.scores = prediction.scores[:max_boxes]
-        return prediction
+        return boxes, masses, mask

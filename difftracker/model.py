@@ -39,7 +39,9 @@ class DiffTracker(nn.Module):
 
         self.config = config
         self.visual = VisualEncoder(config)
-        self.text_encoder = self.make_text_encoder() if config.train_text_encoder else None
+        self.text_encoder: TextEncoder | None = None  # set only when trained with the model
+        if config.train_text_encoder:
+            self.text_encoder = TextEncoder(config.text_encoder, True, config.max_text_tokens)
         self.neck = VisionLanguageNeck(
             text_encoder_dim(config.text_encoder),
             config.d_model,
