@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Train DiffTracker and its five controls with one recipe (default: difftracker/configs/v2.yaml),
+# Train DiffTracker and its five controls with one recipe (default: difftracker/configs/v2-quick.yaml),
 # all at once: on one GPU the six small jobs share it; on a CPU machine set JOBS=1 to run them in turn.
 #   scripts/train_difftracker_family.sh [CONFIG] [OUTPUT_ROOT]
 # THREADS=N passes --threads N (torch threads per job; 1 when two jobs share 2 cores).
 # DATASET=DIR trains on DIR instead of the default data/diffground-synth (e.g. one with robust train pairs).
 # Each model lands in OUTPUT_ROOT/<model>/ (export/model.safetensors + provenance.json, log.csv, curve.png).
 set -euo pipefail
-CONFIG=${1:-difftracker/configs/v2.yaml}
+CONFIG=${1:-difftracker/configs/v2-quick.yaml}
 OUTPUT_ROOT=${2:-results/train}
 JOBS=${JOBS:-6}
 HARNESS=${HARNESS:-harness}

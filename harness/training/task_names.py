@@ -13,7 +13,7 @@ def task_class_name(variant: str) -> str:
 
 
 DIFFTRACKER_FAMILY: tuple[str, ...] = tuple(VARIANTS)
-"""Trained from one recipe: `harness train mdetr-style --config difftracker/configs/v2.yaml`
+"""Trained from one recipe: `harness train mdetr-style --config difftracker/configs/v2-quick.yaml`
 trains the control with DiffTracker's own config (the config's `task` names any family member)."""
 
 TASKS: dict[str, str] = {

@@ -16,7 +16,7 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 DIFFTRACKER_CONFIGS = Path(difftracker.__file__).resolve().parent / "configs"
 DEFAULT_CONFIGS = {
     "cd-siamese": CONFIG_DIR / "cd-siamese-synth-cpu.yaml",
-    **{name: DIFFTRACKER_CONFIGS / "v2.yaml" for name in DIFFTRACKER_FAMILY},  # the quick v2 recipe (6 epochs)
+    **{name: DIFFTRACKER_CONFIGS / "v2-quick.yaml" for name in DIFFTRACKER_FAMILY},  # the quick recipe (5 epochs)
 }
 
 
@@ -41,7 +41,7 @@ def add_train_parser(commands: argparse._SubParsersAction, default_dataset: Path
     train.add_argument(
         "--config",
         type=Path,
-        help="training YAML (default: cd-siamese-synth-cpu.yaml; DiffTracker and its controls: difftracker/configs/v2.yaml)",
+        help="training YAML (default: cd-siamese-synth-cpu.yaml; DiffTracker and its controls: difftracker/configs/v2-quick.yaml)",
     )
     train.add_argument("--dataset", type=Path, help=f"dataset folder with train/val splits (default {default_dataset})")
     train.add_argument("--output", type=Path, help="output folder (default results/train/<model>)")
