@@ -129,12 +129,12 @@ class DiffTrackerAdapter(Adapter):
         return parts
 
     def _pair_tokens(self, pair: PairInput):
+        return self._recent.get(pair, self._encode_pair)
+
+    def _encode_pair(self, pair: PairInput):
         from difftracker.inference import encode_pair, resize_pair
 
-        def encode(pair: PairInput):
-            return encode_pair(self.model, resize_pair(pair.image_a, pair.image_b, self.image_size), self.device)
-
-        return self._recent.get(pair, encode)
+        return encode_pair(self.model, resize_pair(pair.image_a, pair.image_b, self.image_size), self.device)
 
     def predict(self, batch: list[PairInput]) -> list[Prediction]:
         import torch

@@ -13,7 +13,7 @@ shared one.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from functools import lru_cache
 
 import torch
 
@@ -30,24 +30,22 @@ class QueryFeatures:
             raise ValueError(f"capacity must be >= 1, got {capacity}")
         self.encoder = encoder
         self.capacity = capacity
-        self._features: OrderedDict[str, TextFeatures] = OrderedDict()
-        self.encoded = 0  # how many texts the encoder has run on (misses)
+        self._cached = lru_cache(maxsize=capacity)(self._encode)
+
+    def _encode(self, query: str) -> TextFeatures:
+        with torch.no_grad():
+            return self.encoder([query])
 
     def __len__(self) -> int:
-        return len(self._features)
+        return self._cached.cache_info().currsize
+
+    @property
+    def encoded(self) -> int:
+        """How many texts the encoder has run on (the cache's misses)."""
+        return self._cached.cache_info().misses
 
     def __call__(self, query: str) -> TextFeatures:
-        cached = self._features.get(query)
-        if cached is not None:
-            self._features.move_to_end(query)
-            return cached
-        with torch.no_grad():
-            features = self.encoder([query])
-        self.encoded += 1
-        self._features[query] = features
-        if len(self._features) > self.capacity:
-            self._features.popitem(last=False)
-        return features
+        return self._cached(query)
 
 
 # (encoder directory, max tokens, device) -> the process's one cache for that frozen encoder
