@@ -11,6 +11,7 @@ from typing import Any
 
 from difftracker.change_heads import normalise_vocabulary
 from difftracker.ranking import RANKINGS
+from difftracker.value_position import POSITION_IN_VALUES
 
 FUSIONS = ("siamese", "late", "early", "single", "canvas")
 DEM_MODES = ("full", "diff-only", "none")
@@ -63,10 +64,11 @@ class DiffTrackerConfig:
     """Text self-attention layers (with learned word-position embeddings) over the projected words
     before the neck fuses them with the image: 0 for none (the words then carry only the frozen
     encoder's context)."""
-    position_in_values: bool = False
+    position_in_values: bool | str = False
     """Attention values carry the image tokens' positions too (in the neck and the decoder), and
     the decoder's referring score sees its box geometry: "the change on the left" can then reach
-    the content stream, not only the attention weights."""
+    the content stream, not only the attention weights. "gated": position enters through a learned
+    gate per layer that starts at 0 (difftracker/value_position.py)."""
     ranking: str = "decoder"
     """How the final boxes are ordered (difftracker/ranking.py): decoder (the decoder's referring
     score, the paper's design), tokens (the dense token head's mean inside each box), decoder*tokens."""
@@ -83,6 +85,13 @@ class DiffTrackerConfig:
             "backbone": BACKBONES,
             "ranking": RANKINGS,
         }
+        if not any(
+            self.position_in_values is c or (isinstance(c, str) and self.position_in_values == c)
+            for c in POSITION_IN_VALUES
+        ):
+            raise DiffTrackerConfigError(
+                f"position_in_values must be one of {POSITION_IN_VALUES}, got {self.position_in_values!r}"
+            )
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise DiffTrackerConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -21,6 +21,7 @@ from difftracker.box_ops import inverse_sigmoid
 from difftracker.neck import VisualTokens, feed_forward
 from difftracker.position_encoding import sine_embedding
 from difftracker.text_encoder import TextFeatures
+from difftracker.value_position import ValuePosition
 
 
 class MLP(nn.Module):
@@ -71,9 +72,9 @@ class ReferringScore(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool = False):
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool | str = False):
         super().__init__()
-        self.position_in_values = position_in_values
+        self.value_position = ValuePosition(position_in_values)
         self.self_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.text_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.image_attention = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
@@ -88,7 +89,7 @@ class DecoderLayer(nn.Module):
         )[0]
         queries = self.norms[1](queries + attended)
         keys = memory + memory_position
-        values = keys if self.position_in_values else memory
+        values = self.value_position(memory, memory_position)
         attended = self.image_attention(queries + query_position, keys, values, need_weights=False)[0]
         queries = self.norms[2](queries + attended)
         return self.norms[3](queries + self.ffn(queries))
@@ -107,11 +108,10 @@ class BoxDecoder(nn.Module):
         layers: int,
         num_queries: int,
         dropout: float,
-        position_in_values: bool = False,
+        position_in_values: bool | str = False,
     ):
         super().__init__()
         self.num_queries = num_queries
-        self.position_in_values = position_in_values
         self.proposal_norm = nn.Sequential(nn.Linear(d_model, d_model), nn.LayerNorm(d_model))
         self.proposal_box = MLP(d_model, d_model, 4, 3)
         self.proposal_score = nn.Linear(d_model, 1)
@@ -124,6 +124,8 @@ class BoxDecoder(nn.Module):
         self.box_delta = nn.ModuleList(MLP(d_model, d_model, 4, 3) for _ in range(layers))
         self.difference_score = nn.ModuleList(nn.Linear(d_model, 1) for _ in range(layers))
         self.referring_score = nn.ModuleList(ReferringScore(d_model) for _ in range(layers))
+        # With position_in_values the referring score also sees the box's geometry.
+        self.referring_position = nn.ModuleList(ValuePosition(position_in_values) for _ in range(layers))
         self.d_model = d_model
         for head in [self.proposal_score, *self.difference_score]:
             nn.init.constant_(head.bias, _prior_bias())
@@ -159,8 +161,7 @@ class BoxDecoder(nn.Module):
             refined = torch.sigmoid(self.box_delta[i](queries) + inverse_sigmoid(reference))
             all_boxes.append(refined)
             difference.append(self.difference_score[i](queries).squeeze(-1))
-            # With position_in_values the referring score also sees the box's geometry.
-            scored = queries + position if self.position_in_values else queries
+            scored = self.referring_position[i](queries, position)
             referring.append(self.referring_score[i](scored, words, text.mask))
             reference = refined.detach()
         return DecoderOutput(

@@ -12,6 +12,7 @@ from torch import nn
 
 from difftracker.position_encoding import grid_positions, sine_embedding
 from difftracker.text_encoder import TextFeatures
+from difftracker.value_position import ValuePosition
 
 
 def feed_forward(d_model: int, hidden: int, dropout: float) -> nn.Sequential:
@@ -32,9 +33,9 @@ class VisualTokens:
 
 
 class BidirectionalFusionLayer(nn.Module):
-    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool = False):
+    def __init__(self, d_model: int, heads: int, ffn_dim: int, dropout: float, position_in_values: bool | str = False):
         super().__init__()
-        self.position_in_values = position_in_values
+        self.value_position = ValuePosition(position_in_values)
         self.image_to_text = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.text_to_image = nn.MultiheadAttention(d_model, heads, dropout=dropout, batch_first=True)
         self.image_ffn = feed_forward(d_model, ffn_dim, dropout)
@@ -48,8 +49,9 @@ class BidirectionalFusionLayer(nn.Module):
             image + position, text, text, key_padding_mask=text_padding, need_weights=False
         )
         image = self.norms[0](image + attended)
-        values = image + position if self.position_in_values else image
-        attended, _ = self.text_to_image(text, image + position, values, need_weights=False)
+        attended, _ = self.text_to_image(
+            text, image + position, self.value_position(image, position), need_weights=False
+        )
         text = self.norms[1](text + attended)
         image = self.norms[2](image + self.image_ffn(image))
         text = self.norms[3](text + self.text_ffn(text))
@@ -86,7 +88,7 @@ class VisionLanguageNeck(nn.Module):
         dropout: float,
         text_layers: int = 0,
         max_text_tokens: int = 40,
-        position_in_values: bool = False,
+        position_in_values: bool | str = False,
     ):
         super().__init__()
         self.d_model = d_model

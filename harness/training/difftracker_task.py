@@ -9,6 +9,7 @@ edit type; the first `reference_queries` are also scored alone, a quick reproduc
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,6 +55,12 @@ class DiffTrackerOptions:
     text_cache: str | None = None
     """A .safetensors file of the frozen text encoder's features per query: read when present,
     written (with any query it lacks) otherwise, so repeated runs skip the encoder."""
+    text_noise: float = 0.0
+    """Training-only augmentation of the frozen text encoder's token features: Gaussian noise with
+    this standard deviation, in units of each feature dimension's standard deviation over the
+    training queries' tokens, drawn anew for every training query at every step (0: none). A word
+    the encoder places near, but not on, a trained synonym should then read like that synonym.
+    Validation and inference never add noise."""
 
 
 @dataclass
@@ -83,6 +90,10 @@ class DiffTrackerTask(TrainingTask):
             if mode not in CACHE_MODES:
                 raise DiffTrackerConfigError(f"feature_cache must be one of {CACHE_MODES}, got {mode!r}")
             self.feature_cache_mode = mode
+            if not self.opts.text_noise >= 0:
+                raise DiffTrackerConfigError(f"text_noise must be >= 0, got {self.opts.text_noise!r}")
+            if self.opts.text_noise and self.config.train_text_encoder:
+                raise DiffTrackerConfigError("text_noise perturbs frozen text features; train_text_encoder is on")
         except (TypeError, DiffTrackerConfigError) as exc:
             raise TrainConfigError(f"{self.name} task_options: {exc}") from exc
         self.feature_cache: FrozenFeatureCache | None = None
@@ -105,6 +116,8 @@ class DiffTrackerTask(TrainingTask):
         if not self.config.train_text_encoder:
             queries = {q.query for pairs in (self.train_pairs, self.val_pairs) for pair in pairs for q in pair.queries}
             self.text_cache = self._encode_queries(sorted(queries))
+            train_queries = {q.query for pair in self.train_pairs for q in pair.queries}
+            self.text_scale = token_feature_scale([self.text_cache[q] for q in sorted(train_queries)])
 
     def _encode_queries(self, queries: list[str]) -> dict[str, TextFeatures]:
         identity = {"text_encoder": str(self.config.text_encoder), "max_text_tokens": str(self.config.max_text_tokens)}
@@ -168,6 +181,8 @@ class DiffTrackerTask(TrainingTask):
                 referred.append(query.referred)
         text = self._text(queries)
         if isinstance(text, TextFeatures):
+            if self.opts.text_noise:
+                text = add_text_noise(text, self.text_scale * self.opts.text_noise, (self.seed, epoch, *indices))
             text = text.to(device)
         targets = GroundingTargets(
             boxes, referred, boxes_per_pair, labels_per_pair if self.config.change_heads else None
@@ -245,6 +260,22 @@ class DiffTrackerTask(TrainingTask):
     def provenance_extras(self) -> dict[str, Any]:
         reference = [q.sample_id for pair in self.val_pairs for q in pair.queries][: self.opts.reference_queries]
         return {"val_pairs": len(self.val_pairs), "reference_queries": reference}
+
+
+def token_feature_scale(features: list[TextFeatures]) -> torch.Tensor:
+    """(D,) standard deviation of each feature dimension over every real token of `features`."""
+    tokens = torch.cat([f.tokens[f.mask] for f in features])
+    return tokens.std(dim=0)
+
+
+def add_text_noise(text: TextFeatures, scale: torch.Tensor, key: tuple[int, ...]) -> TextFeatures:
+    """`text` plus Gaussian noise of per-dimension standard deviation `scale` on its real tokens.
+
+    The noise is a function of `key` (seed, epoch, batch items), so a resumed run draws what the
+    uninterrupted run would have drawn."""
+    generator = torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "little"))
+    noise = torch.randn(text.tokens.shape, generator=generator, dtype=text.tokens.dtype) * scale.to(text.tokens.dtype)
+    return TextFeatures(text.tokens + noise * text.mask[..., None], text.mask)
 
 
 def read_text_cache(path: Path, identity: dict[str, str]) -> dict[str, TextFeatures]:

@@ -81,3 +81,42 @@ def test_options_train_and_are_absent_from_the_first_designs_config(tiny_text_en
     total.backward()
     assert both.neck.word_order.position.grad.abs().sum() > 0
     assert all(p.grad is not None for p in both.neck.word_order.layers.parameters())
+
+
+def test_gated_position_starts_as_the_first_design_and_learns_its_gates(tiny_text_encoder: Path) -> None:
+    """`position_in_values: gated` adds one zero-initialised gate per layer (and per referring
+    score): with the first design's weights it answers bit for bit as the first design, and the
+    loss reaches every gate, so training can open them."""
+    a, b = _pair()
+    torch.manual_seed(0)
+    plain = DiffTracker(tiny_config(tiny_text_encoder)).eval()
+    _nudge(plain)
+    gated = DiffTracker(tiny_config(tiny_text_encoder, position_in_values="gated")).eval()
+    missing, unexpected = gated.load_state_dict(plain.state_dict(), strict=False)
+    assert not unexpected and missing and all(k.endswith(".gate") for k in missing)
+    layers = len(plain.neck.layers) + 2 * len(plain.decoder.layers)
+    assert len(missing) == layers
+    text = plain.make_text_encoder()(["the change on the left", "what appeared"])
+    with torch.no_grad():
+        first = plain(torch.cat((a, a)), torch.cat((b, b)), text, torch.tensor([0, 1]))
+        second = gated(torch.cat((a, a)), torch.cat((b, b)), text, torch.tensor([0, 1]))
+    assert torch.equal(first.boxes, second.boxes)
+    assert torch.equal(first.referring_logits, second.referring_logits)
+
+    gated.train()
+    output = gated(torch.cat((a, a)), torch.cat((b, b)), text, torch.tensor([0, 1]))
+    boxes = torch.tensor([[0.47, 0.31, 0.31, 0.31], [0.2, 0.7, 0.2, 0.25]])
+    total, _ = grounding_loss(output, GroundingTargets([boxes, boxes], [0, 1]))
+    total.backward()
+    gates = {k: p for k, p in gated.named_parameters() if k.endswith(".gate")}
+    assert len(gates) == layers and all(p.grad is not None and p.grad.abs() > 0 for p in gates.values())
+    assert DiffTrackerConfig.from_dict(gated.config.to_dict()).position_in_values == "gated"
+
+
+def test_position_in_values_rejects_unknown_modes(tiny_text_encoder: Path) -> None:
+    import pytest
+
+    from difftracker.config import DiffTrackerConfigError
+
+    with pytest.raises(DiffTrackerConfigError, match="position_in_values"):
+        DiffTrackerConfig(position_in_values="always")
