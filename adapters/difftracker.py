@@ -27,7 +27,7 @@ from idg_adapters.registry import register
 
 class DiffTrackerAdapter(Adapter):
     variant: ClassVar[str] = "difftracker"
-    version = "1"
+    version = "2"  # 2: the token rankings suppress near-duplicate boxes below the first (ranking.py)
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -13,7 +13,7 @@ from difftracker.change_heads import ChangeHeads
 from difftracker.config import DiffTrackerConfig
 from difftracker.decoder import BoxDecoder, DecoderOutput
 from difftracker.neck import VisionLanguageNeck, VisualTokens
-from difftracker.ranking import ranking_scores
+from difftracker.ranking import ranking_scores, suppress_duplicates
 from difftracker.text_encoder import TextEncoder, TextFeatures, text_encoder_dim
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -149,5 +149,7 @@ class DiffTracker(nn.Module):
             output.token_centres,
             output.token_referring_logits,
         )
+        if (ranking or self.config.ranking) != "decoder":  # the token head is not one-to-one
+            scores = torch.stack([suppress_duplicates(b, s) for b, s in zip(boxes, scores, strict=True)])
         order = scores.argsort(dim=1, descending=True, stable=True)
         return GroundingResult(boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4)), scores.gather(1, order))
