@@ -17,7 +17,7 @@ The pairs (images, differences, targets) are the same in every variant: the gene
 scene before it words the queries, and the wording never moves the scene's draws. Only which
 meaning is worded can differ, when a meaning has no wording in a variant's inventory.
 
-    .venv/bin/python bench/novel_wording_probe.py --models difftracker,difftracker-nodem --pairs 300
+    .venv/bin/python bench/novel_wording_probe.py --models difftracker,difftracker-nodem --queries 400
 """
 
 from __future__ import annotations
@@ -61,13 +61,13 @@ def _mixed_inventory(frame: bool, pattern: bool, words: bool) -> tuple[Callable,
     return frames, entries
 
 
-def generate_variant(out_dir: Path, variant: str, pairs: int, seed: int) -> None:
-    """One test-novel split of `pairs` pairs worded as `variant` says (one process, so the patch holds)."""
+def generate_variant(out_dir: Path, variant: str, queries: int, seed: int) -> None:
+    """A test-novel split of `queries` queries worded as `variant` says (one process, so the patch holds)."""
     frames, entries = _mixed_inventory(*VARIANTS[variant])
     saved = realize.frames_for, realize.usable_entries
     realize.frames_for, realize.usable_entries = frames, entries
     try:
-        config = SynthConfig(seed=seed, n_train=0, n_val=0, n_test=0, n_test_novel=pairs, n_test_robust=0, workers=1)
+        config = SynthConfig(seed=seed, n_train=0, n_val=0, n_test=0, n_test_novel=queries, n_test_robust=0, workers=1)
         generate_dataset(out_dir, config, overwrite=True)
     finally:
         realize.frames_for, realize.usable_entries = saved
@@ -81,7 +81,7 @@ def accuracy(run_dir: Path, model: str) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default="difftracker,difftracker-nodem")
-    parser.add_argument("--pairs", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--work-dir", default=str(REPO / "results" / "novel-wording-probe"))
@@ -91,7 +91,7 @@ def main() -> None:
     for variant in args.variants.split(","):
         data = work / "data" / variant
         if not (data / "dataset.json").exists():
-            generate_variant(data, variant, args.pairs, args.seed)
+            generate_variant(data, variant, args.queries, args.seed)
         command = [
             sys.executable, "-m", "harness", "run", "--models", args.models, "--split", NOVEL_SPLIT,
             "--dataset", str(data), "--output-dir", str(work / "runs"), "--run-id", variant, "--force",
