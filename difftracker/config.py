@@ -11,7 +11,7 @@ from typing import Any
 
 from difftracker.change_heads import normalise_vocabulary
 from difftracker.ranking import RANKINGS
-from difftracker.value_position import POSITION_IN_VALUES
+from difftracker.value_position import POSITION_IN_VALUES, is_position_mode
 
 FUSIONS = ("siamese", "late", "early", "single", "canvas")
 DEM_MODES = ("full", "diff-only", "none")
@@ -85,10 +85,7 @@ class DiffTrackerConfig:
             "backbone": BACKBONES,
             "ranking": RANKINGS,
         }
-        if not any(
-            self.position_in_values is c or (isinstance(c, str) and self.position_in_values == c)
-            for c in POSITION_IN_VALUES
-        ):
+        if not is_position_mode(self.position_in_values):
             raise DiffTrackerConfigError(
                 f"position_in_values must be one of {POSITION_IN_VALUES}, got {self.position_in_values!r}"
             )

@@ -141,15 +141,16 @@ class DiffTracker(nn.Module):
     def ground(self, output: DecoderOutput, ranking: str | None = None) -> GroundingResult:
         """The last decoder layer's boxes, best first by `ranking` (difftracker/ranking.py; default:
         the config's)."""
+        ranking = ranking or self.config.ranking
         boxes = cxcywh_to_xyxy(output.boxes[-1]).clamp(0.0, 1.0)
         scores = ranking_scores(
-            ranking or self.config.ranking,
+            ranking,
             boxes,
             output.referring_logits[-1],
             output.token_centres,
             output.token_referring_logits,
         )
-        if (ranking or self.config.ranking) != "decoder":  # the token head is not one-to-one
+        if ranking != "decoder":  # the token head is not one-to-one
             scores = torch.stack([suppress_duplicates(b, s) for b, s in zip(boxes, scores, strict=True)])
         order = scores.argsort(dim=1, descending=True, stable=True)
         return GroundingResult(boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4)), scores.gather(1, order))

@@ -16,10 +16,15 @@ from torch import nn
 POSITION_IN_VALUES: tuple[bool | str, ...] = (False, True, "gated")
 
 
+def is_position_mode(mode: object) -> bool:
+    """True for False, True or "gated" (not for 0, 1 or other values that compare equal to them)."""
+    return mode is True or mode is False or mode == "gated"
+
+
 class ValuePosition(nn.Module):
     def __init__(self, mode: bool | str) -> None:
         super().__init__()
-        if not (mode is True or mode is False or mode == "gated"):
+        if not is_position_mode(mode):
             raise ValueError(f"position_in_values must be one of {POSITION_IN_VALUES}, got {mode!r}")
         self.mode = mode
         self.gate = nn.Parameter(torch.zeros(())) if mode == "gated" else None
