@@ -116,8 +116,9 @@ class DiffTrackerTask(TrainingTask):
         if not self.config.train_text_encoder:
             queries = {q.query for pairs in (self.train_pairs, self.val_pairs) for pair in pairs for q in pair.queries}
             self.text_cache = self._encode_queries(sorted(queries))
-            train_queries = {q.query for pair in self.train_pairs for q in pair.queries}
-            self.text_scale = token_feature_scale([self.text_cache[q] for q in sorted(train_queries)])
+            if self.opts.text_noise:  # the scale reads every training token: only when noise is asked for
+                train_queries = {q.query for pair in self.train_pairs for q in pair.queries}
+                self.text_scale = token_feature_scale([self.text_cache[q] for q in sorted(train_queries)])
 
     def _encode_queries(self, queries: list[str]) -> dict[str, TextFeatures]:
         identity = {"text_encoder": str(self.config.text_encoder), "max_text_tokens": str(self.config.max_text_tokens)}
