@@ -55,6 +55,7 @@ def _synth_config(args: argparse.Namespace) -> SynthConfig:
         n_test_novel=args.test_novel,
         n_test_robust=args.test_robust,
         robust_train_fraction=args.robust_train_fraction,
+        train_paraphrases=args.train_paraphrases,
     )
 
 
@@ -269,6 +270,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=0.0,
         metavar="F",
         help="share of train pairs rendered with test-robust's nuisance (v2; default 0)",
+    )
+    variants.add_argument(
+        "--train-paraphrases",
+        type=int,
+        default=0,
+        metavar="K",
+        help="record K other wordings of each train query's meaning, for training on paraphrases (v2; default 0)",
     )
     variants.add_argument("--robust", action="store_true", help="misregister, jitter and JPEG-compress image B")
     variants.add_argument("--allow-category-names", action="store_true", help="let queries name the object's shape")

@@ -29,7 +29,7 @@ from difftracker.matcher import MatchCosts
 from difftracker.model import DiffTracker
 from difftracker.text_encoder import TextEncoder, TextFeatures
 from harness.training.config import TrainConfigError
-from harness.training.grounding_pairs import GroundingPair, grounding_pairs, load_pair_images
+from harness.training.grounding_pairs import GroundingPair, GroundingQuery, grounding_pairs, load_pair_images
 from harness.training.task import Shard, TrainingTask
 from harness.training.task_names import task_class_name
 
@@ -61,6 +61,11 @@ class DiffTrackerOptions:
     training queries' tokens, drawn anew for every training query at every step (0: none). A word
     the encoder places near, but not on, a trained synonym should then read like that synonym.
     Validation and inference never add noise."""
+    paraphrases: bool = False
+    """Train each query on one wording a step, drawn from the query and the paraphrases the train
+    split records for it (DiffGround-Synth `--train-paraphrases`): a function of seed, epoch and
+    sample id, so a resumed run draws what the uninterrupted run would have. Validation reads the
+    queries as written."""
 
 
 @dataclass
@@ -101,6 +106,11 @@ class DiffTrackerTask(TrainingTask):
     def prepare(self) -> None:
         self.train_pairs = grounding_pairs(self.dataset, "train")[: self.opts.max_train_pairs]
         self.val_pairs = grounding_pairs(self.dataset, "val")[: self.opts.max_val_pairs]
+        if self.opts.paraphrases and not any(q.paraphrases for pair in self.train_pairs for q in pair.queries):
+            raise TrainConfigError(
+                f"{self.name}: task_options.paraphrases needs train queries with recorded paraphrases; the train "
+                f"split of {self.dataset} has none (generate it with `harness data synth --train-paraphrases K`)"
+            )
         if self.opts.change_heads:
             vocabulary = build_vocabulary(labels for pair in self.train_pairs for labels in pair.labels)
             if not vocabulary:
@@ -115,6 +125,8 @@ class DiffTrackerTask(TrainingTask):
         self.text_cache: dict[str, TextFeatures] = {}
         if not self.config.train_text_encoder:
             queries = {q.query for pairs in (self.train_pairs, self.val_pairs) for pair in pairs for q in pair.queries}
+            if self.opts.paraphrases:
+                queries |= {t for pair in self.train_pairs for q in pair.queries for t in q.paraphrases}
             self.text_cache = self._encode_queries(sorted(queries))
             if self.opts.text_noise:  # the scale reads every training token: only when noise is asked for
                 train_queries = {q.query for pair in self.train_pairs for q in pair.queries}
@@ -176,7 +188,7 @@ class DiffTrackerTask(TrainingTask):
                 codes = [encode_labels(labels, self.config.change_heads) for labels in pair.labels]
                 labels_per_pair.append(torch.tensor(codes, dtype=torch.long, device=device))
             for query in pair.queries:
-                queries.append(query.query)
+                queries.append(self._wording(query, epoch))
                 pair_index.append(position)
                 boxes.append(cxcywh)
                 referred.append(query.referred)
@@ -191,6 +203,13 @@ class DiffTrackerTask(TrainingTask):
         return DiffTrackerBatch(
             images[:, 0], images[:, 1], text, torch.tensor(pair_index, device=device), targets, indices
         )
+
+    def _wording(self, query: GroundingQuery, epoch: int) -> str:
+        """The text a training query is read as this epoch: itself, or one of its paraphrases."""
+        if not self.opts.paraphrases or not query.paraphrases:
+            return query.query
+        wordings = (query.query, *query.paraphrases)
+        return wordings[_keyed_index((self.seed, epoch, query.sample_id), len(wordings))]
 
     def loss(self, model: nn.Module, batch: DiffTrackerBatch) -> torch.Tensor:
         text = batch.text
@@ -267,6 +286,11 @@ def token_feature_scale(features: list[TextFeatures]) -> torch.Tensor:
     """(D,) standard deviation of each feature dimension over every real token of `features`."""
     tokens = torch.cat([f.tokens[f.mask] for f in features])
     return tokens.std(dim=0)
+
+
+def _keyed_index(key: tuple, n: int) -> int:
+    """A uniform draw from range(n) that is a function of `key` alone."""
+    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "little") % n
 
 
 def add_text_noise(text: TextFeatures, scale: torch.Tensor, key: tuple[int, ...]) -> TextFeatures:

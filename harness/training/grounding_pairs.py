@@ -14,6 +14,11 @@ from difftracker.change_heads import difference_labels
 from harness.data.images import load_pair, resolve_dataset_path
 from harness.data.manifest import read_manifest
 from harness.data.schema import UNKNOWN_EDIT_TYPE
+from harness.errors import HarnessError
+
+
+class GroundingDataError(HarnessError):
+    """A training sample's recorded fields cannot be used (the message names the sample and field)."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,9 @@ class GroundingQuery:
     referred: int
     """Index into the pair's `boxes` of the difference this query means."""
     edit_type: str
+    paraphrases: tuple[str, ...] = ()
+    """Other wordings of the same meaning, where the manifest records them (DiffGround-Synth's
+    `paraphrases` attribute, train split, `--train-paraphrases`)."""
 
 
 @dataclass(frozen=True)
@@ -58,11 +66,23 @@ def grounding_pairs(root: Path, split: str) -> list[GroundingPair]:
         if box not in entry["boxes"]:
             entry["boxes"].append(box)
             entry["labels"].append(_labels(sample))
-        entry["queries"].append(GroundingQuery(sample.id, sample.query, entry["boxes"].index(box), sample.edit_type))
+        entry["queries"].append(
+            GroundingQuery(sample.id, sample.query, entry["boxes"].index(box), sample.edit_type, _paraphrases(sample))
+        )
     return [
         GroundingPair(pair_id, e["a"], e["b"], tuple(e["boxes"]), tuple(e["queries"]), tuple(e["labels"]))
         for pair_id, e in grouped.items()
     ]
+
+
+def _paraphrases(sample) -> tuple[str, ...]:
+    """The sample's recorded paraphrases: a list of non-empty strings, or none."""
+    recorded = (sample.attributes or {}).get("paraphrases", [])
+    if not isinstance(recorded, list) or not all(isinstance(t, str) and t.strip() for t in recorded):
+        raise GroundingDataError(
+            f"sample {sample.id}: attributes.paraphrases must be a list of non-empty strings, got {recorded!r}"
+        )
+    return tuple(recorded)
 
 
 def _labels(sample) -> dict[str, str]:

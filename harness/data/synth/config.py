@@ -49,6 +49,9 @@ class SynthConfig:
     n_test_robust: int = 500
     # Share of train pairs re-rendered with the test-robust nuisance (0 = clean train, 1 = all robust).
     robust_train_fraction: float = 0.0
+    # Other wordings of each train query's meaning (seen inventory), recorded in the sample's
+    # attributes as `paraphrases` for training on several wordings (0 = none; other splits never).
+    train_paraphrases: int = 0
 
     def __post_init__(self) -> None:
         if not 128 <= self.min_size <= self.max_size:
@@ -70,6 +73,10 @@ class SynthConfig:
             )
         if not 0.0 <= self.robust_train_fraction <= 1.0:
             raise ValueError(f"robust_train_fraction must be in [0, 1], got {self.robust_train_fraction}")
+        if self.train_paraphrases < 0:
+            raise ValueError(f"train_paraphrases must be >= 0, got {self.train_paraphrases}")
+        if self.version == 1 and self.train_paraphrases > 0:
+            raise ValueError("train_paraphrases needs version 2 (version 1 words queries from fixed templates)")
         if self.version == 1 and self.robust_train_fraction > 0:
             raise ValueError("robust_train_fraction needs version 2 (version 1 has no robust train pairs)")
 
@@ -93,10 +100,13 @@ class SynthConfig:
     def identity(self) -> dict[str, Any]:
         """The fields that determine the data (all but `workers`): recorded in dataset.json.
 
-        Version 1 records its own fields only, so its dataset.json is the 1.0.0 one.
+        Version 1 records its own fields only, so its dataset.json is the 1.0.0 one. The later
+        optional fields are recorded only when set, so datasets made without them keep their bytes.
         """
         out = asdict(self)
         del out["workers"]
+        if not self.train_paraphrases:
+            del out["train_paraphrases"]
         if self.version == 1:
             return {name: out[name] for name in V1_FIELDS}
         return out

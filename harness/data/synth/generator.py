@@ -4,7 +4,8 @@ Each split gets pairs `<split>-00000, -00001, ...` until its query quota is met;
 queries of the last pair are trimmed (counted), so every split holds exactly its quota.
 Pair k of a split is drawn from SeedSequence(seed, spawn_key=(split, k)), so the bytes do not
 depend on the number of worker processes. Version 2 draws camera nuisance (test-robust, robust
-train pairs, `robust`) from SeedSequence(seed, spawn_key=(split, k, 1)), a stream of its own.
+train pairs, `robust`) from SeedSequence(seed, spawn_key=(split, k, 1)), a stream of its own, and
+train queries' paraphrases (`train_paraphrases`) from spawn_key (split, k, 2), another.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ def nuisance_rng(seed: int, split: str, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(SPLIT_CODES[split], index, 1)))
 
 
+def paraphrase_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(SPLIT_CODES[split], index, 2)))
+
+
 def _describe(obj: SceneObject | None) -> dict[str, str] | None:
     return None if obj is None else obj.attributes()
 
@@ -94,7 +99,8 @@ def _build(seed: int, split: str, index: int, config: SynthConfig) -> SynthPair:
         or (split == "train" and config.robust_train_fraction > 0 and nuisance.random() < config.robust_train_fraction)
     )
     phrasing = "novel" if split == NOVEL_SPLIT else "seen"
-    return build_pair(rng, config, nuisance_rng=nuisance if robust else None, phrasing=phrasing)
+    paraphrases = paraphrase_rng(seed, split, index) if split == "train" and config.train_paraphrases else None
+    return build_pair(rng, config, nuisance if robust else None, phrasing, paraphrases)
 
 
 def encode_pair(job: tuple[int, str, int, SynthConfig]) -> EncodedPair:

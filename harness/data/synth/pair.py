@@ -164,11 +164,13 @@ def build_pair(
     config: SynthConfig,
     nuisance_rng: np.random.Generator | None = None,
     phrasing: str = "seen",
+    paraphrase_rng: np.random.Generator | None = None,
 ) -> SynthPair:
     """Draw scenes until one is valid, then choose (and check) one query per difference.
 
     Version 2 only: with `nuisance_rng`, B is re-rendered under camera nuisance (drawn from it);
-    `phrasing` is "seen" or "novel" (test-novel's held-out frames and words).
+    `phrasing` is "seen" or "novel" (test-novel's held-out frames and words); with
+    `paraphrase_rng`, each query carries `config.train_paraphrases` other wordings drawn from it.
     """
     for _ in range(PAIR_ATTEMPTS):
         pair = _draw_scenes(rng, config)
@@ -185,5 +187,8 @@ def build_pair(
         if config.version == 1:
             difference.query = choose_query(descriptor, ctx, rng)
         else:
-            difference.query = choose_worded_query(descriptor, ctx, rng, phrasing)
+            count = config.train_paraphrases if paraphrase_rng is not None else 0
+            difference.query = choose_worded_query(
+                descriptor, ctx, rng, phrasing, paraphrase_rng=paraphrase_rng, paraphrases=count
+            )
     return pair

@@ -9,7 +9,7 @@ every wording of it shares, so the accepted text is unambiguous whichever frame 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -24,6 +24,8 @@ from harness.data.synth.query_templates import FAMILIES
 from harness.data.synth.realize import word_query
 
 PHRASINGS: tuple[str, ...] = ("seen", "novel")
+# Wordings drawn per paraphrase asked for, before giving up on a meaning with few distinct wordings.
+PARAPHRASE_DRAWS = 4
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,11 @@ class WordedQuery:
     entries: tuple[str, ...]
     phrasing: str
     cues: int
+    paraphrases: tuple[str, ...] = ()
+    """Other wordings of the same meaning (seen inventory), for training only: see `paraphrase`."""
 
     def attributes(self) -> dict:
+        extra = {"paraphrases": list(self.paraphrases)} if self.paraphrases else {}
         return {
             "template": self.template_id,
             "template_family": self.family,
@@ -50,7 +55,7 @@ class WordedQuery:
             "phrasing": self.phrasing,
             "query_words": len(self.text.split()),
             "cues": self.cues,
-        }
+        } | extra
 
 
 @lru_cache(maxsize=64)
@@ -65,14 +70,46 @@ def names_category(text: str, target: DifferenceDescriptor) -> bool:
     return any(_category_words(shape).search(text) for shape in target.category_names)
 
 
+def paraphrase(
+    found: Meaning,
+    text: str,
+    target: DifferenceDescriptor,
+    ctx: SceneContext,
+    rng: np.random.Generator,
+    count: int,
+) -> tuple[str, ...]:
+    """Up to `count` other wordings of `found` (seen frames, patterns and words), none equal to `text`.
+
+    Every wording of a meaning shares its predicate, so each one singles out `target` as `text`
+    does; those that name the target's category where the scene forbids it are skipped. Fewer come
+    back when the seen inventory has fewer distinct wordings of this meaning."""
+    texts: list[str] = []
+    for _ in range(PARAPHRASE_DRAWS * count):
+        if len(texts) == count:
+            break
+        wording = word_query(found.pattern_set, found.params, rng, False, len(ctx.differences))
+        if wording is None or wording.text == text or wording.text in texts:
+            continue
+        if not ctx.allow_category_names and names_category(wording.text, target):
+            continue
+        texts.append(wording.text)
+    return tuple(texts)
+
+
 def choose_worded_query(
     target: DifferenceDescriptor,
     ctx: SceneContext,
     rng: np.random.Generator,
     phrasing: str = "seen",
     meanings: dict[str, MeaningTemplate] | None = None,
+    paraphrase_rng: np.random.Generator | None = None,
+    paraphrases: int = 0,
 ) -> QueryChoice:
-    """The first meaning that singles out `target` and can be worded in `phrasing`, worded."""
+    """The first meaning that singles out `target` and can be worded in `phrasing`, worded.
+
+    With `paraphrases` > 0, the accepted query also carries that many other wordings of its meaning,
+    drawn from `paraphrase_rng` alone, so `rng`'s draws (and so the scene and every query) are the
+    same with or without them."""
     if phrasing not in PHRASINGS:
         raise ValueError(f"phrasing must be one of {PHRASINGS}, got {phrasing!r}")
     meanings = MEANINGS if meanings is None else meanings
@@ -97,5 +134,11 @@ def choose_worded_query(
                 found.template_id, found.family, wording.text, found.matches, wording.frame.id,
                 wording.frame.kind, wording.entries, phrasing, found.cues,
             )  # fmt: skip
+            if paraphrases > 0:
+                if paraphrase_rng is None:
+                    raise ValueError("paraphrases > 0 needs a paraphrase_rng of its own")
+                query = replace(
+                    query, paraphrases=paraphrase(found, wording.text, target, ctx, paraphrase_rng, paraphrases)
+                )
             return QueryChoice(query, rewritten=rejected_any)
     return QueryChoice(None, rewritten=False)
