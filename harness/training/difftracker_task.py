@@ -288,9 +288,14 @@ def token_feature_scale(features: list[TextFeatures]) -> torch.Tensor:
     return tokens.std(dim=0)
 
 
+def _key_seed(key: tuple) -> int:
+    """A 64-bit seed that is a function of `key` alone (the same in a resumed run)."""
+    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "little")
+
+
 def _keyed_index(key: tuple, n: int) -> int:
     """A uniform draw from range(n) that is a function of `key` alone."""
-    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "little") % n
+    return _key_seed(key) % n
 
 
 def add_text_noise(text: TextFeatures, scale: torch.Tensor, key: tuple[int, ...]) -> TextFeatures:
@@ -298,7 +303,7 @@ def add_text_noise(text: TextFeatures, scale: torch.Tensor, key: tuple[int, ...]
 
     The noise is a function of `key` (seed, epoch, batch items), so a resumed run draws what the
     uninterrupted run would have drawn."""
-    generator = torch.Generator().manual_seed(int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "little"))
+    generator = torch.Generator().manual_seed(_key_seed(key))
     noise = torch.randn(text.tokens.shape, generator=generator, dtype=text.tokens.dtype) * scale.to(text.tokens.dtype)
     return TextFeatures(text.tokens + noise * text.mask[..., None], text.mask)
 

@@ -3,7 +3,6 @@ its table, checked by hand on a small dataset with made-up hits."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,15 +12,13 @@ import pytest
 
 from harness.data.manifest import read_manifest
 from harness.data.synth import SynthConfig, generate_dataset
+from tests.script_module import BENCH, load_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "accuracy_by_wording.py"
+SCRIPT = BENCH / "accuracy_by_wording.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("accuracy_by_wording", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("accuracy_by_wording", BENCH)
 
 
 @pytest.fixture(scope="module")

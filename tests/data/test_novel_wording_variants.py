@@ -3,9 +3,7 @@ wording (frame, phrase pattern, words) it names, and every variant words the sam
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,15 +11,11 @@ from harness.data.synth import realize
 from harness.data.synth.frames import FRAMES
 from harness.data.synth.held_out import entries_by_id, frame_is_novel
 from harness.data.synth.lexicon import WORD_SETS
-
-PROBE = Path(__file__).resolve().parents[2] / "bench" / "novel_wording_probe.py"
+from tests.script_module import BENCH, load_script
 
 
 def _probe():
-    spec = importlib.util.spec_from_file_location("novel_wording_probe", PROBE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("novel_wording_probe", BENCH)
 
 
 @pytest.fixture(scope="module")
